@@ -1,0 +1,1 @@
+"""Concrete connectors, one package per external system, each with its sandbox simulator."""
