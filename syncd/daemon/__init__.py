@@ -1,0 +1,1 @@
+"""The daemon: scheduling flows, keeping replicas from running one flow twice, stopping cleanly."""

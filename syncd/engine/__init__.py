@@ -1,0 +1,1 @@
+"""The sync engine: one page at a time through pull, normalize, match, resolve, push, record, checkpoint."""

@@ -1,0 +1,186 @@
+"""The sync state keeps a page's links, bases, issues and cursor together or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from syncd.connector import Cursor as ConnectorCursor
+from syncd.engine.state import (
+    BaseWrite,
+    CursorMove,
+    LogEntry,
+    NewLink,
+    PageRecord,
+    Quarantine,
+    Retirement,
+    SyncState,
+)
+from syncd.errors import IssueCategory
+from syncd.store.db import make_engine
+from syncd.store.migrate import upgrade
+from syncd.store.models import Identity, Issue, Person, SyncLog
+
+NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(store_url: str) -> Iterator[Engine]:
+    upgrade(store_url)
+    engine = make_engine(store_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def state(engine: Engine) -> SyncState:
+    return SyncState(engine, "contacts")
+
+
+def _count(engine: Engine, model: type) -> int:
+    with Session(engine) as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_links_of_one_email_in_two_systems_make_one_person(state: SyncState, engine: Engine) -> None:
+    run = state.start_run("once", NOW)
+    people = state.record_page(
+        run,
+        PageRecord(
+            links=[
+                NewLink("hubspot", "contacts", "101", "jane@example.com", created_at=NOW - timedelta(days=3)),
+                NewLink("salesforce", "Lead", "00Q000000000001AAA", "jane@example.com", created_at=NOW),
+            ]
+        ),
+        NOW,
+    )
+    assert _count(engine, Person) == 1
+    assert state.links_by_external_id("hubspot", ["101"])["101"].person_id == people["jane@example.com"]
+    by_person = state.links_by_person("salesforce", [people["jane@example.com"]])
+    assert [link.external_id for link in by_person[people["jane@example.com"]]] == ["00Q000000000001AAA"]
+    with Session(engine) as session:
+        person = session.scalars(select(Person)).one()
+    assert person.created_at == NOW - timedelta(days=3), "a person is as old as their oldest record"
+
+
+def test_bases_round_trip_values_of_every_json_type(state: SyncState) -> None:
+    run = state.start_run("once", NOW)
+    values = {"firstname": "Jane", "score": 42, "optout": True, "city": None, "tags": ["a", "b"]}
+    state.record_page(run, PageRecord(bases=[BaseWrite("person:1", k, v) for k, v in values.items()]), NOW)
+    assert state.bases(["person:1", "person:2"]) == {"person:1": values}
+
+
+def test_a_page_that_fails_midway_leaves_nothing_behind(state: SyncState, engine: Engine) -> None:
+    run = state.start_run("once", NOW)
+    naive = datetime(2026, 1, 1)  # the store refuses naive instants: the write fails after links
+    page = PageRecord(
+        links=[NewLink("hubspot", "contacts", "7", "sam@example.com")],
+        bases=[BaseWrite("person:7", "firstname", "Sam")],
+        cursor=CursorMove("hubspot", "contacts", ConnectorCursor(naive, "7")),
+    )
+    with pytest.raises(Exception, match="naive datetime"):
+        state.record_page(run, page, NOW)
+    assert _count(engine, Person) == 0
+    assert _count(engine, Identity) == 0
+    assert state.bases(["person:7"]) == {}
+    assert state.cursor("hubspot", "contacts") is None
+
+
+def test_cursor_moves_with_the_page(state: SyncState) -> None:
+    run = state.start_run("once", NOW)
+    first = ConnectorCursor(NOW - timedelta(hours=1), "5")
+    state.record_page(run, PageRecord(cursor=CursorMove("hubspot", "contacts", first)), NOW)
+    assert state.cursor("hubspot", "contacts") == first
+    second = ConnectorCursor(NOW, "9")
+    state.record_page(run, PageRecord(cursor=CursorMove("hubspot", "contacts", second)), NOW)
+    assert state.cursor("hubspot", "contacts") == second
+    assert state.cursor("salesforce", "Lead") is None
+
+
+def test_a_record_failing_every_cycle_is_one_issue_with_a_retry_count(
+    state: SyncState, engine: Engine
+) -> None:
+    problem = Quarantine(
+        "salesforce",
+        "Lead",
+        "bad@example.com",
+        IssueCategory.VALIDATION,
+        "Salesforce rejected Lead bad@example.com: REQUIRED_FIELD_MISSING (Company)",
+        remote_code="REQUIRED_FIELD_MISSING",
+        remote_message="Required fields are missing: [Company]",
+        payload={"Email": "bad@example.com"},
+    )
+    for cycle in range(3):
+        run = state.start_run("schedule", NOW + timedelta(minutes=cycle))
+        state.record_page(run, PageRecord(quarantined=[problem]), NOW + timedelta(minutes=cycle))
+    with Session(engine) as session:
+        issue = session.scalars(select(Issue)).one()
+    assert issue.retry_count == 2
+    assert issue.status == "open"
+    assert issue.remote_code == "REQUIRED_FIELD_MISSING"
+    assert issue.payload == {"Email": "bad@example.com"}
+
+    run = state.start_run("schedule", NOW + timedelta(hours=1))
+    state.record_page(run, PageRecord(cleared=[("salesforce", "bad@example.com")]), NOW + timedelta(hours=1))
+    with Session(engine) as session:
+        issue = session.scalars(select(Issue)).one()
+    assert issue.status == "resolved"
+    assert issue.resolved_at == NOW + timedelta(hours=1)
+
+
+def test_retired_identity_no_longer_links_but_keeps_its_history(state: SyncState, engine: Engine) -> None:
+    run = state.start_run("once", NOW)
+    state.record_page(run, PageRecord(links=[NewLink("salesforce", "Lead", "00QA", "lee@example.com")]), NOW)
+    state.record_page(
+        run,
+        PageRecord(
+            retirements=[Retirement("salesforce", "Lead", "00QA", "converted", replaced_by="003B")],
+            links=[NewLink("salesforce", "Contact", "003B", "lee@example.com")],
+        ),
+        NOW,
+    )
+    assert "00QA" not in state.links_by_external_id("salesforce", ["00QA"])
+    assert state.links_by_external_id("salesforce", ["003B"])["003B"].object == "Contact"
+    with Session(engine) as session:
+        retired = session.scalars(select(Identity).where(Identity.external_id == "00QA")).one()
+    assert (retired.active, retired.reason, retired.replaced_by) == (False, "converted", "003B")
+
+
+def test_sync_log_names_fields_and_the_person_never_values(state: SyncState, engine: Engine) -> None:
+    run = state.start_run("once", NOW)
+    state.record_page(
+        run,
+        PageRecord(
+            links=[NewLink("hubspot", "contacts", "11", "kim@example.com")],
+            log=[
+                LogEntry("salesforce", "Lead", "00QK", "create", ("FirstName", "Company"), "kim@example.com")
+            ],
+        ),
+        NOW,
+    )
+    with Session(engine) as session:
+        entry = session.scalars(select(SyncLog)).one()
+        person_id = session.scalars(select(Person.id)).one()
+    assert entry.fields == {"names": ["FirstName", "Company"]}
+    assert entry.person_id == person_id
+
+
+def test_runs_record_their_outcome(state: SyncState, engine: Engine) -> None:
+    from syncd.store.models import Run
+
+    run = state.start_run("once", NOW, dry_run=True)
+    state.finish_run(
+        run,
+        NOW + timedelta(seconds=5),
+        status="succeeded",
+        counts={"salesforce": {"created": 3}},
+        api_calls={},
+    )
+    with Session(engine) as session:
+        row = session.get(Run, run)
+        assert row is not None
+        assert (row.status, row.dry_run, row.counts) == ("succeeded", True, {"salesforce": {"created": 3}})
