@@ -1,0 +1,183 @@
+"""The HubSpot connector: `syncd.connector.Connector` over HubSpot's CRM v3 objects API.
+
+Reads are raw JSON turned into `RemoteRecord`s at once; writes are batched, bisected and reported per
+record; every call goes through `HubSpotTransport` (budget, retries, error translation). Raw HubSpot
+JSON never leaves this package.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from connectors.hubspot.config import HubSpotConfig
+from connectors.hubspot.objects import ObjectSpec, spec_for
+from connectors.hubspot.pulling import (
+    BACKFILL_MARK,
+    archived_pages,
+    backfill_pages,
+    is_backfill_cursor,
+    search_pages,
+)
+from connectors.hubspot.records import to_record
+from connectors.hubspot.schema import object_schema
+from connectors.hubspot.transport import HubSpotTransport, Reply
+from connectors.hubspot.writing import map_reply, push_all, request_body
+from syncd.budget import ApiBudget
+from syncd.connector import ApiUsage, Cursor, ObjectSchema, Page, RemoteRecord, Write, WriteResult
+from syncd.errors import AuthError
+
+log = logging.getLogger(__name__)
+
+BATCH_READ_MAX = 100
+
+
+def _results(reply: Reply) -> list[Mapping[str, Any]]:
+    body = reply.body if isinstance(reply.body, Mapping) else {}
+    results = body.get("results")
+    return [r for r in results if isinstance(r, Mapping)] if isinstance(results, list) else []
+
+
+def _next_after(reply: Reply) -> str | None:
+    body = reply.body if isinstance(reply.body, Mapping) else {}
+    paging = body.get("paging")
+    following = paging.get("next") if isinstance(paging, Mapping) else None
+    after = following.get("after") if isinstance(following, Mapping) else None
+    return str(after) if after not in (None, "") else None
+
+
+class HubSpotConnector:
+    """One HubSpot account. Thread-safe for concurrent calls on different pages or batches."""
+
+    system = "hubspot"
+
+    def __init__(
+        self,
+        config: HubSpotConfig,
+        *,
+        budget: ApiBudget | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._config = config
+        # `sleep` paces retries only; the budget keeps real time unless one is passed in.
+        self._budget = budget or config.budget()
+        self._now = now
+        self._transport = HubSpotTransport(config, self._budget, sleep=sleep, rng=rng)
+
+    # ------------------------------------------------------------------ protocol
+
+    def check(self) -> None:
+        """One cheap authenticated read (a one-contact page); 401 and missing scopes raise AuthError."""
+        try:
+            self._transport.list_page("contacts", limit=1, after=None, properties=())
+        except AuthError as exc:
+            raise AuthError(f"HubSpot credentials check failed: {exc.message}", hint=exc.hint) from exc
+
+    def describe(self, object: str) -> ObjectSchema:
+        spec = spec_for(object)
+        reply = self._transport.properties(spec.name)
+        return object_schema(spec, _results(reply))
+
+    def pull(self, object: str, since: Cursor | None, fields: Sequence[str]) -> Iterator[Page]:
+        """Records modified at or after `since`, oldest first; `since=None` backfills through the listing.
+
+        Backfill pages come in id order; their cursors resume the backfill (see `pulling.backfill_pages`).
+        """
+        spec = spec_for(object)
+        properties = self._properties(spec, fields)
+        if since is None or is_backfill_cursor(since):
+            return self._backfill(spec, since, properties)
+        return search_pages(
+            spec,
+            since,
+            properties,
+            lambda body: _results(self._transport.search(spec.name, body)),
+            page_size=self._config.search_page_size,
+        )
+
+    def pull_deleted(self, object: str, since: datetime | None) -> Iterator[Page]:
+        """Records archived at or after `since`, as `RemoteRecord(deleted=True)` (search never shows them)."""
+        spec = spec_for(object)
+
+        def list_archived(after: str | None) -> tuple[list[Mapping[str, Any]], str | None]:
+            reply = self._transport.list_page(
+                spec.name,
+                limit=self._config.list_page_size,
+                after=after,
+                properties=spec.always_properties,
+                archived=True,
+            )
+            return _results(reply), _next_after(reply)
+
+        return archived_pages(spec, list_archived, since=since)
+
+    def fetch(self, object: str, keys: Sequence[str], fields: Sequence[str]) -> list[RemoteRecord]:
+        """Records by HubSpot id or, for keys with an `@`, by email; unknown keys are left out.
+
+        A merged-away id returns the surviving record (its id differs from the key asked for).
+        """
+        spec = spec_for(object)
+        properties = self._properties(spec, fields)
+        ids = list(dict.fromkeys(k for k in keys if "@" not in k))
+        emails = list(dict.fromkeys(k for k in keys if "@" in k))
+        found: dict[str, RemoteRecord] = {}
+        for id_property, group in ((None, ids), ("email", emails)):
+            if id_property is not None and id_property not in spec.id_properties:
+                continue
+            for start in range(0, len(group), BATCH_READ_MAX):
+                chunk = group[start : start + BATCH_READ_MAX]
+                body: dict[str, Any] = {"inputs": [{"id": k} for k in chunk], "properties": properties}
+                if id_property is not None:
+                    body["idProperty"] = id_property
+                reply = self._transport.batch(spec.name, "read", body)
+                for raw in _results(reply):
+                    record = to_record(spec, raw)
+                    found.setdefault(record.id, record)
+                missing = len(chunk) - len(_results(reply))
+                if missing > 0:
+                    log.debug("hubspot fetch %s: %d keys not found", spec.name, missing)
+        return list(found.values())
+
+    def push(self, object: str, writes: Sequence[Write]) -> list[WriteResult]:
+        spec = spec_for(object)
+
+        def send(operation: str, batch: Sequence[Write]) -> list[WriteResult]:
+            reply = self._transport.batch(spec.name, operation, request_body(operation, batch))
+            return map_reply(spec, operation, batch, reply.body)
+
+        results = push_all(spec, writes, send, batch_size=self._config.batch_size)
+        failed = sum(1 for r in results if not r.ok)
+        log.info("hubspot push %s: %d writes, %d rejected", spec.name, len(results), failed)
+        return results
+
+    def usage(self) -> ApiUsage:
+        return self._budget.usage()
+
+    def close(self) -> None:
+        self._transport.close()
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _properties(spec: ObjectSpec, fields: Sequence[str]) -> list[str]:
+        return list(dict.fromkeys([*spec.always_properties, *fields]))
+
+    def _backfill(self, spec: ObjectSpec, since: Cursor | None, properties: Sequence[str]) -> Iterator[Page]:
+        if since is not None and since.last_id is not None:
+            started, after = since.modified_at, since.last_id[len(BACKFILL_MARK) :]
+        else:
+            started, after = self._now() - timedelta(seconds=self._config.clock_skew), None
+
+        def list_live(position: str | None) -> tuple[list[Mapping[str, Any]], str | None]:
+            reply = self._transport.list_page(
+                spec.name, limit=self._config.list_page_size, after=position, properties=properties
+            )
+            return _results(reply), _next_after(reply)
+
+        return backfill_pages(spec, list_live, started=started, after=after)
