@@ -76,6 +76,15 @@ class RemoteRecord:
 
 
 @dataclass(frozen=True)
+class PullRequest:
+    """One object's pull inside `Connector.pull_many`."""
+
+    object: str
+    since: Cursor | None
+    fields: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
 class Page:
     """One page of a pull; `cursor` is where to resume after it is committed."""
 
@@ -106,6 +115,15 @@ class WriteResult:
 
 
 @dataclass(frozen=True)
+class Owner:
+    """Someone records can be assigned to: a HubSpot owner or a Salesforce user."""
+
+    id: str
+    email: str | None
+    active: bool = True
+
+
+@dataclass(frozen=True)
 class ApiUsage:
     """API budget as last seen: what the remote says was used, and what syncd may use."""
 
@@ -129,10 +147,21 @@ class Connector(Protocol):
         """Records modified at or after `since`, oldest first, one resumable page at a time."""
         ...
 
-    def fetch(self, object: str, keys: Sequence[str], fields: Sequence[str]) -> list[RemoteRecord]: ...
+    def pull_many(self, pulls: Sequence[PullRequest]) -> list[Iterator[Page]]:
+        """Several objects' pulls, as cheaply as the system allows (Salesforce: one composite call
+        for the first pages of up to five objects), one page iterator per request in order."""
+        ...
+
+    def fetch(self, object: str, keys: Sequence[str], fields: Sequence[str]) -> list[RemoteRecord]:
+        """Records by id, or by email for keys containing "@"; keys not found are left out."""
+        ...
 
     def push(self, object: str, writes: Sequence[Write]) -> list[WriteResult]:
         """One result per write, in order."""
+        ...
+
+    def owners(self) -> list[Owner]:
+        """Every owner/user records can be assigned to, active or not (owner mapping pairs them by email)."""
         ...
 
     def usage(self) -> ApiUsage: ...

@@ -28,7 +28,17 @@ from connectors.hubspot.schema import object_schema
 from connectors.hubspot.transport import HubSpotTransport, Reply
 from connectors.hubspot.writing import map_reply, push_all, request_body
 from syncd.budget import ApiBudget
-from syncd.connector import ApiUsage, Cursor, ObjectSchema, Page, RemoteRecord, Write, WriteResult
+from syncd.connector import (
+    ApiUsage,
+    Cursor,
+    ObjectSchema,
+    Owner,
+    Page,
+    PullRequest,
+    RemoteRecord,
+    Write,
+    WriteResult,
+)
 from syncd.errors import AuthError
 
 log = logging.getLogger(__name__)
@@ -100,6 +110,31 @@ class HubSpotConnector:
             lambda body: _results(self._transport.search(spec.name, body)),
             page_size=self._config.search_page_size,
         )
+
+    def pull_many(self, pulls: Sequence[PullRequest]) -> list[Iterator[Page]]:
+        """HubSpot has no way to bundle queries: each object's pull runs lazily in turn."""
+        return [self.pull(p.object, p.since, p.fields) for p in pulls]
+
+    def owners(self) -> list[Owner]:
+        """Active and archived owners (archived ones cannot be assigned; owner mapping skips them)."""
+        found: list[Owner] = []
+        for archived in (False, True):
+            after: str | None = None
+            while True:
+                reply = self._transport.owners_page(after=after, archived=archived)
+                for raw in _results(reply):
+                    email = raw.get("email")
+                    found.append(
+                        Owner(
+                            id=str(raw.get("id")),
+                            email=str(email) if email else None,
+                            active=not archived and not raw.get("archived", False),
+                        )
+                    )
+                after = _next_after(reply)
+                if after is None:
+                    break
+        return found
 
     def pull_deleted(self, object: str, since: datetime | None) -> Iterator[Page]:
         """Records archived at or after `since`, as `RemoteRecord(deleted=True)` (search never shows them)."""

@@ -107,7 +107,8 @@ class HubSpotTransport:
         self._batch = client.crm.objects.batch_api
         self._search = client.crm.objects.search_api
         self._properties = client.crm.properties.core_api
-        self._apis = (self._basic, self._batch, self._search, self._properties)
+        self._owners = client.crm.owners.owners_api
+        self._apis = (self._basic, self._batch, self._search, self._properties, self._owners)
         self._timeout = (config.connect_timeout, config.read_timeout)
 
     # ------------------------------------------------------------------ endpoints
@@ -153,6 +154,12 @@ class HubSpotTransport:
             f"GET /crm/v3/properties/{object}",
             lambda: self._properties.get_all(object, **self._raw()),
         )
+
+    def owners_page(self, *, after: str | None, archived: bool) -> Reply:
+        kwargs: dict[str, Any] = {"limit": 100, "archived": archived}
+        if after is not None:
+            kwargs["after"] = after
+        return self._call("GET /crm/v3/owners", lambda: self._owners.get_page(**kwargs, **self._raw()))
 
     def close(self) -> None:
         for api in self._apis:

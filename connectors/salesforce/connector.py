@@ -52,6 +52,7 @@ from syncd.connector import (
     ApiUsage,
     Cursor,
     ObjectSchema,
+    Owner,
     Page,
     PullRequest,
     RemoteRecord,
@@ -361,6 +362,20 @@ class SalesforceConnector:
         if len(done) != len(writes):
             raise FatalError(f"{len(writes) - len(done)} {spec.name} writes got no result")
         return done
+
+    def owners(self) -> list[Owner]:
+        """Every User (the only records an OwnerId may name); inactive ones cannot be assigned."""
+
+        def query(sf: Salesforce) -> list[Mapping[str, Any]]:
+            answer = sf.query_all(
+                "SELECT Id, Email, IsActive FROM User ORDER BY Id", timeout=self._settings.timeout_seconds
+            )
+            return [row for row in answer.get("records") or () if isinstance(row, Mapping)]
+
+        return [
+            Owner(id=str(row["Id"]), email=row.get("Email") or None, active=bool(row.get("IsActive", True)))
+            for row in self._call("query User", query)
+        ]
 
     def usage(self) -> ApiUsage:
         return self._budget.usage()

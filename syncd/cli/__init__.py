@@ -75,9 +75,13 @@ def main(verbose: int) -> None:
 def _register() -> None:
     from syncd.cli.check import check
     from syncd.cli.db import db
+    from syncd.cli.demo import demo
+    from syncd.cli.errors import errors
+    from syncd.cli.run import run
     from syncd.cli.status import status
+    from syncd.cli.sync import sync
 
-    for command in (check, db, status):
+    for command in (check, db, demo, errors, run, status, sync):
         main.add_command(command)
 
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
-from syncd.config import Config, load_config
+from syncd.cli.compose import hubspot_from_config, salesforce_from_config, validated_mapping
+from syncd.cli.flows import selected_flows
+from syncd.config import Config, FlowConfig, load_config
+from syncd.errors import ConfigError
+from syncd.mapping.defaults import default_mapping
 
 CONFIG_OPTION_HELP = "The syncd YAML configuration file."
 
@@ -20,10 +25,37 @@ CONFIG_OPTION_HELP = "The syncd YAML configuration file."
     type=click.Path(path_type=Path, dir_okay=False),
     help=CONFIG_OPTION_HELP,
 )
-def check(config_path: Path) -> None:
-    """Validate the configuration; list every problem (exit 2) or print a one-line summary (exit 0)."""
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Check the files only; do not connect to HubSpot and Salesforce to validate the mappings.",
+)
+def check(config_path: Path, offline: bool) -> None:
+    """Validate the configuration and, unless --offline, every enabled flow's mapping against the
+    live schemas of both systems; list every problem (exit 2) or print a one-line summary (exit 0)."""
     config = load_config(config_path, env=os.environ)
+    flows = selected_flows(config, None) if config.enabled_flows() else {}
+    if flows and not offline:
+        _check_mappings_live(config, flows)
+        click.echo(f"{config_path}: valid — {summary(config)}; mappings fit the live schemas")
+        return
     click.echo(f"{config_path}: valid — {summary(config)}")
+
+
+def _check_mappings_live(config: Config, flows: Mapping[str, FlowConfig]) -> None:
+    hubspot, salesforce = hubspot_from_config(config), salesforce_from_config(config)
+    problems: list[str] = []
+    try:
+        for name, flow in flows.items():
+            try:
+                validated_mapping(hubspot, salesforce, flow.mapping or default_mapping(name))
+            except ConfigError as exc:
+                problems.extend(exc.problems)
+    finally:
+        hubspot.close()
+        salesforce.close()
+    if problems:
+        raise ConfigError(problems, hint="fix the mapping files (mappings/README.md explains each check)")
 
 
 def summary(config: Config) -> str:

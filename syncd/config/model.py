@@ -108,10 +108,29 @@ class HubSpotLimits(_Section):
     search_per_second: int = Field(default=5, ge=1)
 
 
+def _existing_file(value: Path | None, info: ValidationInfo) -> Path | None:
+    """A path relative to the config file's folder, which must name an existing file."""
+    if value is None:
+        return None
+    base = (info.context or {}).get("base_dir")
+    path = value if value.is_absolute() or base is None else Path(base) / value
+    if not path.is_file():
+        raise PydanticCustomError(
+            "file_missing",
+            "file {path} does not exist — fix the path (relative paths are relative to the config file)",
+            {"path": str(path)},
+        )
+    return path
+
+
 class HubSpotConfig(_Section):
     access_token: SecretStr
     base_url: str = "https://api.hubapi.com"
+    # A CA bundle to verify the API's TLS certificate (a TLS-intercepting proxy, a test server).
+    ca_file: Path | None = None
     limits: HubSpotLimits = HubSpotLimits()
+
+    _ca_file_exists = field_validator("ca_file")(_existing_file)
 
     @field_validator("base_url")
     @classmethod
@@ -155,7 +174,11 @@ class SalesforceConfig(_Section):
     login_url: str = "https://login.salesforce.com"
     api_version: str = "62.0"
     auth: SalesforceAuth
+    # A CA bundle to verify the org's TLS certificate (a TLS-intercepting proxy, a test server).
+    ca_file: Path | None = None
     limits: SalesforceLimits = SalesforceLimits()
+
+    _ca_file_exists = field_validator("ca_file")(_existing_file)
 
     @field_validator("login_url")
     @classmethod
@@ -198,21 +221,10 @@ class SalesforceConfig(_Section):
 class FlowConfig(_Section):
     enabled: bool = True
     interval_seconds: int = Field(default=60, ge=10)
-    mapping: Path
+    # The field mapping; None means the mapping shipped with syncd for this flow.
+    mapping: Path | None = None
 
-    @field_validator("mapping")
-    @classmethod
-    def _mapping_file_exists(cls, value: Path, info: ValidationInfo) -> Path:
-        base = (info.context or {}).get("base_dir")
-        path = value if value.is_absolute() or base is None else Path(base) / value
-        if not path.is_file():
-            raise PydanticCustomError(
-                "mapping_missing",
-                "mapping file {path} does not exist — create it or fix the path "
-                "(relative paths are relative to the config file)",
-                {"path": str(path)},
-            )
-        return path
+    _mapping_file_exists = field_validator("mapping")(_existing_file)
 
 
 class DaemonConfig(_Section):

@@ -6,16 +6,10 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from syncd.connector import Owner
 from syncd.core.normalize import canonical_email
 
-
-@dataclass(frozen=True)
-class Owner:
-    """A HubSpot owner or a Salesforce user, as far as owner mapping cares."""
-
-    id: str
-    email: str | None
-    active: bool = True
+__all__ = ["Owner", "OwnerMap", "map_owners"]
 
 
 @dataclass(frozen=True)

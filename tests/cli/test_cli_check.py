@@ -59,7 +59,8 @@ def test_check_invalid_config_lists_problems_on_stderr_and_exits_2(tmp_path: Pat
         "export it before starting syncd (docker: -e or --env-file)",
         f"{config}:9:5 salesforce.auth.password: secret file {tmp_path / 'sf_password'} does not exist — "
         "mount the secret there or fix the path",
-        f"{config}:10:3 salesforce.colour: unknown key — allowed here: login_url, api_version, auth, limits",
+        f"{config}:10:3 salesforce.colour: unknown key — allowed here: "
+        "login_url, api_version, auth, ca_file, limits",
         "3 problems in the configuration — fix the problems listed and run `syncd check` again",
     ]
     assert "Traceback" not in result.output
@@ -155,7 +156,7 @@ def test_check_summary_names_the_enabled_flows(tmp_path: Path) -> None:
     (tmp_path / "sf_password").write_text("hunter2\n", encoding="utf-8")
     result = CliRunner().invoke(
         main,
-        ["check", "--config", str(tmp_path / "config.yaml")],
+        ["check", "--offline", "--config", str(tmp_path / "config.yaml")],
         env={"HUBSPOT_ACCESS_TOKEN": "pat-1", "SF_CLIENT_SECRET": "cs"},
     )
     assert result.exit_code == 0, result.output

@@ -156,8 +156,13 @@ CASES = [
     ),
     pytest.param(
         GOOD + "flows:\n  deals:\n    mapping: mappings/deals.yaml\n",
-        "config.yaml:11:5 flows.deals.mapping: mapping file /nonexistent/mappings/deals.yaml does not exist",
+        "config.yaml:11:5 flows.deals.mapping: file /nonexistent/mappings/deals.yaml does not exist",
         id="mapping-file-missing",
+    ),
+    pytest.param(
+        GOOD.replace("hubspot:\n", "hubspot:\n  ca_file: certs/proxy-ca.pem\n", 1),
+        "config.yaml:2:3 hubspot.ca_file: file /nonexistent/certs/proxy-ca.pem does not exist",
+        id="ca-file-missing",
     ),
     pytest.param(
         GOOD.replace("${HUBSPOT_ACCESS_TOKEN}", "pat-na1-inline"),

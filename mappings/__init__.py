@@ -1,0 +1,1 @@
+"""The default field mappings shipped with syncd (YAML files beside this module)."""

@@ -1,0 +1,44 @@
+"""`syncd run`: the daemon — every enabled flow on its interval until SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from syncd.cli.compose import open_runtime
+from syncd.cli.flows import build_flows, selected_flows
+from syncd.config import load_config
+from syncd.daemon.flowlock import FlowLock
+from syncd.daemon.scheduler import Daemon, Schedule
+
+log = logging.getLogger(__name__)
+
+
+@click.command()
+@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path, dir_okay=False))
+def run(config_path: Path) -> None:
+    """Run the daemon: each enabled flow on its interval; SIGTERM stops it at a page boundary."""
+    config = load_config(config_path, env=os.environ)
+    logging.getLogger().setLevel(config.daemon.log_level)
+    flows = selected_flows(config, None)
+    with open_runtime(config) as runtime:
+        built = build_flows(runtime, flows)
+        daemon = Daemon(
+            {name: Schedule(flow, flows[name].interval_seconds) for name, flow in built.items()},
+            lambda name: FlowLock(runtime.store, name),
+        )
+
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            log.info("received %s; stopping at the next page boundary", signal.Signals(signum).name)
+            daemon.stop()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        click.echo(f"syncd running flows {', '.join(built)}; SIGTERM or Ctrl-C stops it", err=True)
+        daemon.serve()
+    click.echo("syncd stopped", err=True)
