@@ -126,6 +126,8 @@ def demo(contacts: int, seed: int, store_url: str | None) -> None:
             click.echo("\n".join(_table(second)))
 
             _edit_both_sides(boxes, runtime)
+            # HubSpot's search index shows a change only after a short lag (the simulator models it).
+            time.sleep(hubspot.settings.search_index_lag_ms / 1000 + 0.2)
             third = flow.run("demo", _Never())
             click.echo("\n3. One edit in HubSpot and one in Salesforce, then a cycle: each crosses once:")
             click.echo("\n".join(_table(third)))
