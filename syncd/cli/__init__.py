@@ -78,10 +78,11 @@ def _register() -> None:
     from syncd.cli.demo import demo
     from syncd.cli.errors import errors
     from syncd.cli.run import run
+    from syncd.cli.sandbox import sandbox
     from syncd.cli.status import status
     from syncd.cli.sync import sync
 
-    for command in (check, db, demo, errors, run, status, sync):
+    for command in (check, db, demo, errors, run, sandbox, status, sync):
         main.add_command(command)
 
 

@@ -9,7 +9,6 @@ from typing import Any
 from connectors.salesforce.sandbox.auth import SessionAuthority
 from connectors.salesforce.sandbox.budget import ApiBudget
 from connectors.salesforce.sandbox.cursors import CursorCache
-from connectors.salesforce.sandbox.errors import ApiError
 from connectors.salesforce.sandbox.ids import IdGenerator, to_18
 from connectors.salesforce.sandbox.query import QueryCompiler
 from connectors.salesforce.sandbox.schema import OrgSchema, build_schema
@@ -18,6 +17,7 @@ from connectors.salesforce.sandbox.settings import SalesforceSettings
 from connectors.salesforce.sandbox.store import OrgStore
 from connectors.salesforce.sandbox.writes import RecordWriter
 from connectors.sandbox_core.clock import SimClock
+from connectors.sandbox_core.control import ControlError
 from connectors.sandbox_core.counters import CallCounters
 from connectors.sandbox_core.faults import FaultInjector
 from connectors.sandbox_core.population import build_population
@@ -101,18 +101,14 @@ class SalesforceOrg:
         connected clients keep working across a reset."""
         unknown = sorted(set(options) - {"seed", "people", "settings"})
         if unknown:
-            raise ApiError(
-                400, "INVALID_OPTION", f"unknown reset options {unknown}; use seed, people, settings"
-            )
+            raise ControlError(f"unknown reset options {unknown}; use seed, people, settings")
         self.settings = self._initial_settings.updated(dict(options.get("settings") or {}))
         if "seed" in options:
             self.seed = int(options["seed"])
         if "people" in options:
             people = options["people"]
             if isinstance(people, bool) or not isinstance(people, int) or people < 0:
-                raise ApiError(
-                    400, "INVALID_OPTION", f"people must be a non-negative integer, got {people!r}"
-                )
+                raise ControlError(f"people must be a non-negative integer, got {people!r}")
             self.people = people
         self.api_budget.reset()
         self._seed_now()

@@ -36,8 +36,7 @@ class SalesforceSandbox:
             clock=clock,
             settings=SalesforceSettings().updated(settings),
         )
-        # Clients keep connections alive; waiting for them to close would only slow stop() down.
-        self._server = SandboxServer(build_app(self.state), port=port, tls=tls, grace_seconds=0)
+        self._server = SandboxServer(build_app(self.state), port=port, tls=tls)
 
     def start(self) -> SalesforceSandbox:
         self._server.start()

@@ -288,3 +288,12 @@ def test_reset_restores_the_starting_settings_plus_the_given_ones(fresh: Salesfo
     control(fresh, "POST", "/reset", json={"seed": 3, "people": 30, "settings": {"duplicate_rules": True}})
     settings = control(fresh, "GET", "/settings")
     assert (settings["api_daily_limit"], settings["duplicate_rules"]) == (15000, True)
+
+
+def test_reset_with_an_unknown_option_is_a_400_naming_it(sandbox: SalesforceSandbox) -> None:
+    import httpx
+
+    with httpx.Client(base_url=sandbox.instance_url, verify=str(sandbox.ca_file), trust_env=False) as client:
+        answer = client.post("/__sandbox/reset", json={"colour": "blue"})
+    assert answer.status_code == 400
+    assert "colour" in answer.text
