@@ -2,7 +2,7 @@
 
 Run:  /work/venv/bin/python benchmarks/sandbox/bench_sandbox.py [--contacts 20000] [--latency-ms 20]
 
-Starts both simulators with `python -m syncd.cli.sandbox serve` in a child process (so the clients here
+Starts both simulators with `python -m syncd sandbox serve` in a child process (so the clients here
 and the servers there do not share one interpreter), then, through the official SDKs unmodified:
 - HubSpot: pages GET /crm/v3/objects/contacts?limit=100 with hubspot-api-client (`_preload_content=False`
   and json parsing, as the connector does for bulk reads);
@@ -43,7 +43,8 @@ def start_simulators(contacts: int, seed: int) -> tuple[subprocess.Popen[str], d
     command = [
         sys.executable,
         "-m",
-        "syncd.cli.sandbox",
+        "syncd",
+        "sandbox",
         "serve",
         "--contacts",
         str(contacts),

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.hubspot.config import HubSpotConfig
+from connectors.hubspot.events import EventFeedSettings, HubSpotEventReader
 from connectors.hubspot.objects import ObjectSpec, spec_for
 from connectors.hubspot.pulling import (
     BACKFILL_MARK,
@@ -40,6 +41,7 @@ from syncd.connector import (
     WriteResult,
 )
 from syncd.errors import AuthError
+from syncd.events import EmailCampaignInfo, EventPage, TouchEvent
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +75,16 @@ class HubSpotConnector:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        events: EventFeedSettings | None = None,
     ) -> None:
         self._config = config
         # `sleep` paces retries only; the budget keeps real time unless one is passed in.
         self._budget = budget or config.budget()
         self._now = now
         self._transport = HubSpotTransport(config, self._budget, sleep=sleep, rng=rng)
+        self._events = HubSpotEventReader(
+            config, self._budget, settings=events, now=now, sleep=sleep, rng=rng
+        )
 
     # ------------------------------------------------------------------ protocol
 
@@ -196,6 +202,23 @@ class HubSpotConnector:
 
     def close(self) -> None:
         self._transport.close()
+        self._events.close()
+
+    # ------------------------------------------------------------------ marketing events
+
+    def email_events(self, since: Cursor | None, until: datetime | None = None) -> Iterator[EventPage]:
+        """Marketing email events (legacy endpoint) after `since`, oldest first, in resumable pages."""
+        return self._events.email_events(since, until)
+
+    def web_events(
+        self, contact_id: str, since: datetime | None, event_types: Sequence[str] = ()
+    ) -> list[TouchEvent]:
+        """One contact's web analytics events after `since`, oldest first."""
+        return self._events.web_events(contact_id, since, event_types)
+
+    def email_campaign(self, campaign_id: str) -> EmailCampaignInfo | None:
+        """A marketing email's name and subject, or None when HubSpot does not know it."""
+        return self._events.email_campaign(campaign_id)
 
     # ------------------------------------------------------------------ helpers
 

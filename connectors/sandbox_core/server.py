@@ -53,8 +53,13 @@ def make_tls(directory: Path) -> TLSFiles:
     return files
 
 
-class _SandboxProtocol(H11Protocol):
-    """uvicorn's h11 protocol with Nagle disabled and a way for faults to drop the connection."""
+class _SandboxMixin:
+    """What the simulators add to uvicorn's HTTP protocols: Nagle disabled, and a way for faults to
+    drop the connection."""
+
+    app: ASGIApp
+    transport: asyncio.Transport
+    cycle: Any
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -67,12 +72,12 @@ class _SandboxProtocol(H11Protocol):
 
         self.app = app
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             # Keep-alive clients otherwise stall ~40 ms per request (Nagle + delayed ACK).
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().connection_made(transport)
+        super().connection_made(transport)  # type: ignore[misc]  # the protocol class mixed in
 
     def drop_if_idle(self) -> None:
         """Close at once when no request is in flight (a TLS close would wait on the client's reply)."""
@@ -86,6 +91,23 @@ class _SandboxProtocol(H11Protocol):
                 # Linger 0: close sends RST, so clients see a connection reset rather than a clean close.
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.transport.abort()
+
+
+class _H11Protocol(_SandboxMixin, H11Protocol):
+    pass
+
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class _HttpToolsProtocol(_SandboxMixin, HttpToolsProtocol):
+        pass
+except ImportError:  # httptools is optional; h11 is pure Python and always there
+    _SandboxProtocol: type[_H11Protocol] | type[_HttpToolsProtocol] = _H11Protocol
+else:
+    # httptools (C) parses requests several times faster than h11: the simulators must never be
+    # the bottleneck of a benchmark.
+    _SandboxProtocol = _HttpToolsProtocol
 
 
 class _Server(uvicorn.Server):

@@ -26,6 +26,8 @@ from connectors.salesforce.settings import (
 from syncd.config.model import ClientCredentialsAuth, Config, JwtAuth, PasswordAuth
 from syncd.connector import ObjectSchema
 from syncd.engine.contacts import ContactFlow, FlowSettings
+from syncd.engine.engagements import EngagementFlow, EngagementSettings
+from syncd.errors import ConfigError
 from syncd.mapping.loader import load_mapping
 from syncd.mapping.model import FlowMapping
 from syncd.mapping.owners import map_owners
@@ -160,6 +162,31 @@ def contact_flow(
         store=runtime.store,
         mapping=mapping,
         schemas=schemas,
+        clock=clock,
+        settings=settings,
+    )
+
+
+def engagement_flow(
+    runtime: Runtime,
+    *,
+    settings: EngagementSettings | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> EngagementFlow:
+    """The engagements flow, once Salesforce's Task has the external-id field its Tasks are keyed by."""
+    settings = settings or EngagementSettings()
+    key_field = settings.tasks.key_field
+    if key_field not in runtime.salesforce.describe("Task").fields:
+        raise ConfigError(
+            [f"flows.engagements: Salesforce Task has no field {key_field}"],
+            hint=f"create a Text(40) External ID, Unique field {key_field} on Task: marketing touches "
+            "are saved as Tasks keyed by it, so a replay never creates a Task twice",
+        )
+    return EngagementFlow(
+        name="engagements",
+        hubspot=runtime.hubspot,
+        salesforce=runtime.salesforce,
+        store=runtime.store,
         clock=clock,
         settings=settings,
     )

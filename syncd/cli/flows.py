@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from syncd.cli.compose import Runtime, contact_flow
+from syncd.cli.compose import Runtime, contact_flow, engagement_flow
 from syncd.config import Config, FlowConfig
 from syncd.engine.contacts import ContactFlow, FlowSettings
+from syncd.engine.engagements import EngagementFlow, EngagementSettings
 from syncd.errors import ConfigError
 from syncd.mapping.defaults import default_mapping
 
 # Flows this release can run; the others are accepted by the configuration schema for forward
 # compatibility, but enabling them is an error rather than a silent no-op.
-BUILT_FLOWS = ("contacts",)
+BUILT_FLOWS = ("contacts", "engagements")
 
 
 def selected_flows(config: Config, only: str | None) -> dict[str, FlowConfig]:
@@ -37,12 +38,16 @@ def selected_flows(config: Config, only: str | None) -> dict[str, FlowConfig]:
 
 def build_flows(
     runtime: Runtime, flows: Mapping[str, FlowConfig], *, dry_run: bool = False
-) -> dict[str, ContactFlow]:
+) -> dict[str, ContactFlow | EngagementFlow]:
     """Every selected flow, its mapping validated against the live schemas (all problems at once)."""
-    built: dict[str, ContactFlow] = {}
+    built: dict[str, ContactFlow | EngagementFlow] = {}
     problems: list[str] = []
     for name, flow in flows.items():
         try:
+            if name == "engagements":
+                # An event flow: no field mapping, its settings are the flow's defaults.
+                built[name] = engagement_flow(runtime, settings=EngagementSettings(dry_run=dry_run))
+                continue
             mapping = flow.mapping or default_mapping(name)
             built[name] = contact_flow(runtime, mapping, settings=FlowSettings(dry_run=dry_run))
         except ConfigError as exc:

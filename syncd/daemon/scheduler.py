@@ -20,11 +20,9 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from syncd.engine import StopSignal
+
 log = logging.getLogger(__name__)
-
-
-class StopSignal(Protocol):
-    def is_set(self) -> bool: ...
 
 
 class Flow(Protocol):
@@ -32,7 +30,7 @@ class Flow(Protocol):
 
     name: str
 
-    def run(self, trigger: str, stop: StopSignal) -> None:
+    def run(self, trigger: str, stop: StopSignal) -> object:
         """Run one cycle; return at the next page boundary once `stop` is set."""
 
 

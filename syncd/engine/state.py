@@ -93,9 +93,24 @@ class Quarantine:
 
 @dataclass(frozen=True)
 class CursorMove:
+    """Where a pull resumes, and when the pull that got there started (see `StoredCursor`)."""
+
     system: str
     object: str
     cursor: ConnectorCursor
+    observed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredCursor:
+    """A resume point and the instant the pull that reached it started (None: not known).
+
+    Records changed shortly before that instant may not have been visible to it yet (search index
+    lag, long transactions); records changed well before it were.
+    """
+
+    cursor: ConnectorCursor
+    observed_at: datetime | None
 
 
 @dataclass
@@ -161,6 +176,37 @@ class SyncState:
                     )
         return found
 
+    def deleted_in(self, system: str, person_ids: Iterable[int]) -> set[int]:
+        """People whose record in `system` was deleted there (a tombstone) and who have no live one."""
+        ids = list(set(person_ids))
+        found: set[int] = set()
+        with Session(self._engine) as session:
+            for chunk in _chunks(ids, 500):
+                rows = session.execute(
+                    select(Identity.person_id, Identity.active, Identity.reason).where(
+                        Identity.system == system, Identity.person_id.in_(chunk)
+                    )
+                )
+                live: set[int] = set()
+                for person_id, active, reason in rows:
+                    if active:
+                        live.add(person_id)
+                    elif reason == "deleted":
+                        found.add(person_id)
+                found -= live
+        return found
+
+    def rejected_writes(self, system: str) -> list[str]:
+        """Record keys (emails) of open issues left by writes `system` refused: retried every run."""
+        with Session(self._engine) as session:
+            rows = session.execute(
+                select(Issue.record_key, Issue.payload).where(
+                    Issue.flow == self.flow, Issue.system == system, Issue.status == "open"
+                )
+            )
+            # Only refused writes carry a payload (a JSON null is not SQL NULL, so filter here).
+            return sorted({key for key, payload in rows if payload is not None and "@" in key})
+
     def people_by_email(self, emails: Iterable[str]) -> dict[str, int]:
         wanted = list(set(emails))
         found: dict[str, int] = {}
@@ -187,9 +233,16 @@ class SyncState:
         return found
 
     def cursor(self, system: str, object: str) -> ConnectorCursor | None:
+        stored = self.stored_cursor(system, object)
+        return None if stored is None else stored.cursor
+
+    def stored_cursor(self, system: str, object: str) -> StoredCursor | None:
+        # `updated_at` holds the instant the pull that moved the cursor started.
         with Session(self._engine) as session:
             row = session.get(Cursor, (self.flow, system, object))
-            return None if row is None else ConnectorCursor(row.position_at, row.position_id)
+            if row is None:
+                return None
+            return StoredCursor(ConnectorCursor(row.position_at, row.position_id), row.updated_at)
 
     # --- runs ---------------------------------------------------------------------------
 
@@ -257,15 +310,28 @@ class SyncState:
             return people
 
     def _ensure_people(self, session: Session, links: Sequence[NewLink], now: datetime) -> dict[str, int]:
-        emails = {link.email for link in links}
+        """Person ids by email for every link of the page, creating people for new emails.
+
+        A link that already names its person keeps it: if its email changed, the person's email
+        follows (unless another person holds the new address).
+        """
+        emails = {link.email for link in links if link.email}
         people: dict[str, int] = {}
-        for chunk in _chunks(list(emails), 500):
+        for chunk in _chunks(sorted(emails), 500):
             for person_id, email in session.execute(
                 select(Person.id, Person.email).where(Person.email.in_(chunk))
             ):
                 people[email] = person_id
+        for link in links:
+            if link.person_id is not None and link.email and link.email not in people:
+                session.execute(
+                    update(Person).where(Person.id == link.person_id).values(email=link.email, updated_at=now)
+                )
+                people[link.email] = link.person_id
         earliest: dict[str, datetime] = {}
         for link in links:
+            if not link.email:
+                continue
             created = link.created_at or now
             if link.email not in earliest or created < earliest[link.email]:
                 earliest[link.email] = created
@@ -429,6 +495,7 @@ class SyncState:
             row.run_id = run_id
 
     def _move_cursor(self, session: Session, move: CursorMove, now: datetime) -> None:
+        now = move.observed_at or now
         row = session.get(Cursor, (self.flow, move.system, move.object))
         if row is None:
             session.add(

@@ -239,6 +239,21 @@ class Touch(Base):
     recorded_at: Mapped[datetime]
 
 
+class TouchTask(Base):
+    """The Salesforce Task that carries a touch, written once the Task is saved: a replay skips it.
+
+    `task_key` is the Task's external id (one touch, or one person's day in digest mode), so a Task
+    saved just before a crash is found again by upsert instead of created twice.
+    """
+
+    __tablename__ = "touch_tasks"
+
+    touch_id: Mapped[int] = mapped_column(ForeignKey("touches.id"), primary_key=True)
+    task_key: Mapped[str] = mapped_column(String(40), index=True)
+    salesforce_id: Mapped[str] = mapped_column(String(18))
+    recorded_at: Mapped[datetime]
+
+
 class Activity(Base):
     """One sales activity (call, 1:1 email, meeting, note) by a rep or by automation."""
 

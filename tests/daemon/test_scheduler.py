@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from syncd.daemon.scheduler import Daemon, Schedule, StopSignal
+from syncd.daemon.scheduler import Daemon, Schedule
+from syncd.engine import StopSignal
 
 
 class NoLock:

@@ -18,6 +18,7 @@ from syncd.engine.state import (
     PageRecord,
     Quarantine,
     Retirement,
+    StoredCursor,
     SyncState,
 )
 from syncd.errors import IssueCategory
@@ -99,6 +100,16 @@ def test_cursor_moves_with_the_page(state: SyncState) -> None:
     state.record_page(run, PageRecord(cursor=CursorMove("hubspot", "contacts", second)), NOW)
     assert state.cursor("hubspot", "contacts") == second
     assert state.cursor("salesforce", "Lead") is None
+
+
+def test_the_cursor_remembers_when_the_pull_that_reached_it_started(state: SyncState) -> None:
+    run = state.start_run("once", NOW)
+    position = ConnectorCursor(NOW - timedelta(minutes=3), "00Q1")
+    pulled = NOW - timedelta(seconds=40)
+    move = CursorMove("salesforce", "Lead", position, observed_at=pulled)
+    state.record_page(run, PageRecord(cursor=move), NOW)
+    assert state.stored_cursor("salesforce", "Lead") == StoredCursor(position, pulled)
+    assert state.stored_cursor("salesforce", "Contact") is None
 
 
 def test_a_record_failing_every_cycle_is_one_issue_with_a_retry_count(
@@ -184,3 +195,40 @@ def test_runs_record_their_outcome(state: SyncState, engine: Engine) -> None:
         row = session.get(Run, run)
         assert row is not None
         assert (row.status, row.dry_run, row.counts) == ("succeeded", True, {"salesforce": {"created": 3}})
+
+
+def test_only_refused_writes_are_offered_for_retry(state: SyncState) -> None:
+    run = state.start_run("once", NOW)
+    refused = Quarantine(
+        "salesforce", "Lead", "ann@example.com", IssueCategory.VALIDATION, "refused", payload={"op": "update"}
+    )
+    duplicate = Quarantine("salesforce", "Lead", "bob@example.com", IssueCategory.DUPLICATE, "a duplicate")
+    elsewhere = Quarantine("hubspot", "contacts", "cat@example.com", IssueCategory.OTHER, "x", payload={})
+    state.record_page(run, PageRecord(quarantined=[refused, duplicate, elsewhere]), NOW)
+    assert state.rejected_writes("salesforce") == ["ann@example.com"]
+    state.record_page(run, PageRecord(cleared=[("salesforce", "ann@example.com")]), NOW)
+    assert state.rejected_writes("salesforce") == []
+
+
+def test_a_person_whose_record_was_deleted_there_is_known_as_deleted_until_linked_again(
+    state: SyncState,
+) -> None:
+    run = state.start_run("once", NOW)
+    people = state.record_page(
+        run,
+        PageRecord(
+            links=[
+                NewLink("hubspot", "contacts", "101", "ann@example.com"),
+                NewLink("salesforce", "Lead", "00Q1", "ann@example.com"),
+            ]
+        ),
+        NOW,
+    )
+    ann = people["ann@example.com"]
+    state.record_page(run, PageRecord(retirements=[Retirement("hubspot", "contacts", "101", "deleted")]), NOW)
+    assert state.deleted_in("hubspot", [ann]) == {ann}
+    assert state.deleted_in("salesforce", [ann]) == set()
+    state.record_page(
+        run, PageRecord(links=[NewLink("hubspot", "contacts", "202", "ann@example.com", ann)]), NOW
+    )
+    assert state.deleted_in("hubspot", [ann]) == set()

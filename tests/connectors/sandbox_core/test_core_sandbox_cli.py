@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def spawn(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "syncd.cli.sandbox", "serve", *args],
+        [sys.executable, "-m", "syncd", "sandbox", "serve", *args],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,

@@ -1,0 +1,497 @@
+"""The contacts flow: HubSpot contacts and Salesforce Leads/Contacts kept in step, both ways.
+
+A run is two legs — Salesforce → HubSpot, then HubSpot → Salesforce — each a sequence of pages:
+pull → normalize → match → resolve → push → record → checkpoint. A page's links, bases, issues and
+cursor are committed together after its writes landed, so a crash replays at most that page, and
+the replay converges (creates are keyed by email; bases tell what was already written).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from syncd.connector import Connector, Cursor, FieldType, ObjectSchema, Page, PullRequest, WriteResult
+from syncd.core.issues import RecordRef
+from syncd.core.match import IdentityLink, MatchPolicy
+from syncd.core.normalize import NormalizedRecord, normalize_record
+from syncd.core.resolve import FieldBase, FieldPlan
+from syncd.core.rules import Side
+from syncd.engine import StopSignal
+from syncd.engine.plan import PageInput, PagePlan, SideSpec, finish, plan_page, quarantine_counts
+from syncd.engine.state import CursorMove, Link, StoredCursor, SyncState, person_key
+from syncd.errors import (
+    AuthError,
+    BudgetExhaustedError,
+    ConfigError,
+    FatalError,
+    RetryableError,
+    SyncdError,
+)
+from syncd.mapping.filters import included
+from syncd.mapping.model import FlowMapping
+from syncd.mapping.owners import OwnerMap
+from syncd.mapping.plans import field_plans, match_policy
+
+log = logging.getLogger(__name__)
+
+HUBSPOT, SALESFORCE = "hubspot", "salesforce"
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    """How a contacts run behaves. `lag` re-reads a short window before the cursor because both
+    systems can make a change visible with a timestamp slightly in the past (HubSpot's search
+    index lag, long Salesforce transactions); re-read records that did not change cost nothing."""
+
+    lag: timedelta = timedelta(seconds=60)
+    dry_run: bool = False
+    sample_size: int = 5
+    # Times one page is planned and pushed before a transient failure fails the run.
+    page_attempts: int = 3
+
+
+def resume_point(stored: StoredCursor | None, lag: timedelta) -> Cursor | None:
+    """Where the next pull starts: the stored cursor, or `lag` before the previous pull started when
+    the cursor is later than that (records changed then may have been invisible to that pull).
+
+    The window is re-read once, not on every cycle: once a pull started `lag` after the cursor, the
+    cursor is handed back unchanged (which also keeps a connector's own resume position, such as a
+    backfill's listing). Never more than `lag` before the cursor.
+    """
+    if stored is None:
+        return None
+    cursor, observed_at = stored.cursor, stored.observed_at
+    floor = cursor.modified_at - lag
+    if observed_at is None:
+        return Cursor(floor, None)
+    settled = observed_at - lag
+    if cursor.modified_at <= settled:
+        return cursor
+    return Cursor(max(floor, settled), None)
+
+
+@dataclass
+class RunSummary:
+    """What a run did, per system: counts of created, updated, unchanged, quarantined records."""
+
+    run_id: int | None
+    status: str = "running"
+    counts: dict[str, int] = field(default_factory=dict)
+    conflicts: int = 0
+    pages: int = 0
+    api_calls: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+    # Dry runs: planned writes per "system object op", and a sample of field changes.
+    planned: dict[str, int] = field(default_factory=dict)
+    samples: list[str] = field(default_factory=list)
+
+    def add(self, key: str, n: int = 1) -> None:
+        if n:
+            self.counts[key] = self.counts.get(key, 0) + n
+
+    def snapshot(self) -> tuple[dict[str, int], int, int, dict[str, int], list[str]]:
+        return dict(self.counts), self.conflicts, self.pages, dict(self.planned), list(self.samples)
+
+    def restore(self, saved: tuple[dict[str, int], int, int, dict[str, int], list[str]]) -> None:
+        self.counts, self.conflicts, self.pages, self.planned, self.samples = saved
+
+
+@dataclass(frozen=True)
+class _Leg:
+    source: SideSpec
+    source_connector: Connector
+    source_objects: tuple[str, ...]
+    target: SideSpec
+    target_connector: Connector
+    target_objects: tuple[str, ...]
+    policy: MatchPolicy
+    # HubSpot's search serves an index that lags writes: changed-looking records are read again by id.
+    reread_source: bool = False
+
+
+class ContactFlow:
+    """One flow instance, built once by the composition root with describe()d schemas."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        hubspot: Connector,
+        salesforce: Connector,
+        store: Engine,
+        mapping: FlowMapping,
+        schemas: Mapping[tuple[str, str], ObjectSchema],
+        clock: Callable[[], datetime],
+        owners: OwnerMap | None = None,
+        settings: FlowSettings | None = None,
+    ) -> None:
+        self.name = name
+        self._hubspot = hubspot
+        self._salesforce = salesforce
+        self._state = SyncState(store, name)
+        self._mapping = mapping
+        self._clock = clock
+        self._settings = settings or FlowSettings()
+        self._types: dict[tuple[str, str], dict[str, FieldType]] = {
+            key: {name: spec.type for name, spec in schema.fields.items()} for key, schema in schemas.items()
+        }
+        self._plans: dict[str, tuple[FieldPlan, ...]] = {
+            obj: field_plans(mapping, obj, owners) for obj in mapping.salesforce_objects
+        }
+        identity = mapping.identity_field()
+        hub = SideSpec(Side.MARKETING, HUBSPOT, {mapping.hubspot_object: identity.hubspot})
+        crm = SideSpec(
+            Side.CRM,
+            SALESFORCE,
+            {obj: sf for obj in mapping.salesforce_objects if (sf := identity.salesforce_field(obj))},
+        )
+        # Salesforce first: its creates are plain creates (HubSpot's are upserts by email), so every
+        # Salesforce record must be known to the store before the HubSpot leg may create one there.
+        self._legs = (
+            _Leg(crm, salesforce, mapping.salesforce_objects, hub, hubspot, (mapping.hubspot_object,),
+                 match_policy(mapping, Side.MARKETING)),
+            _Leg(hub, hubspot, (mapping.hubspot_object,), crm, salesforce, mapping.salesforce_objects,
+                 match_policy(mapping, Side.CRM), reread_source=True),
+        )  # fmt: skip
+
+    # --- fields -------------------------------------------------------------------------
+
+    def _fields(self, side: SideSpec, obj: str) -> list[str]:
+        plans = self._plans.values() if side.side is Side.MARKETING else [self._plans.get(obj, ())]
+        names = {plan.field_on(side.side) for group in plans for plan in group}
+        names.add(side.email_field[obj])
+        return sorted(names)
+
+    # --- a run --------------------------------------------------------------------------
+
+    def run(self, trigger: str, stop: StopSignal) -> RunSummary:
+        """One cycle of both legs. Never raises for a flow failure: the run records it."""
+        dry_run = self._settings.dry_run
+        run_id = None if dry_run else self._state.start_run(trigger, self._clock())
+        summary = RunSummary(run_id)
+        used_before = {c.system: c.usage().used for c in (self._hubspot, self._salesforce)}
+        try:
+            for leg in self._legs:
+                if stop.is_set():
+                    break
+                self._run_leg(leg, summary, stop)
+            summary.status = "stopped" if stop.is_set() else "succeeded"
+        except BudgetExhaustedError as exc:
+            summary.status, summary.error = "parked", str(exc)
+            log.warning("flow %s parked: %s", self.name, exc.message)
+        except (AuthError, ConfigError, FatalError, SyncdError) as exc:
+            summary.status, summary.error = "failed", str(exc)
+            log.error("flow %s failed: %s", self.name, exc.message)
+        except Exception as exc:
+            summary.status, summary.error = "failed", f"{exc.__class__.__name__}: {exc}"
+            log.exception("flow %s failed unexpectedly", self.name)
+        for connector in (self._hubspot, self._salesforce):
+            summary.api_calls[connector.system] = connector.usage().used - used_before[connector.system]
+        if run_id is not None:
+            self._state.finish_run(
+                run_id,
+                self._clock(),
+                status=summary.status,
+                counts={**summary.counts, "conflicts": summary.conflicts, "pages": summary.pages},
+                api_calls=summary.api_calls,
+                error=summary.error,
+            )
+        return summary
+
+    def _run_leg(self, leg: _Leg, summary: RunSummary, stop: StopSignal) -> None:
+        started = self._clock()
+        self._retry_rejected(leg, summary, started)
+        requests = []
+        for obj in leg.source_objects:
+            since = resume_point(self._state.stored_cursor(leg.source.system, obj), self._settings.lag)
+            requests.append(PullRequest(obj, since, tuple(self._fields(leg.source, obj))))
+        for request, pages in zip(requests, leg.source_connector.pull_many(requests), strict=True):
+            for page in pages:
+                self._page_with_replay(leg, request.object, page, summary, started)
+                if stop.is_set():
+                    return
+
+    def _retry_rejected(self, leg: _Leg, summary: RunSummary, pulled_at: datetime) -> None:
+        """Writes the target refused in earlier runs (a locked row, a rule since fixed) are tried again:
+        their source records are read by email and planned like a page that moves no cursor. Bases
+        did not move for them, so their changes still show."""
+        if self._settings.dry_run:
+            return
+        emails = self._state.rejected_writes(leg.target.system)
+        if not emails:
+            return
+        for obj in leg.source_objects:
+            records = leg.source_connector.fetch(obj, emails, self._fields(leg.source, obj))
+            if records:
+                page = Page(tuple(records), Cursor(records[0].modified_at, None))
+                self._page_with_replay(leg, obj, page, summary, pulled_at, move_cursor=False)
+
+    def _page_with_replay(
+        self,
+        leg: _Leg,
+        obj: str,
+        page: Page,
+        summary: RunSummary,
+        pulled_at: datetime,
+        *,
+        move_cursor: bool = True,
+    ) -> None:
+        """A page whose calls failed transiently beyond the connector's retries (or a create cut off
+        in transit, which connectors never resend) is planned again from fresh reads: what landed is
+        found by the target lookups and not written twice."""
+        attempts = self._settings.page_attempts
+        for attempt in range(1, attempts + 1):
+            before = summary.snapshot()
+            try:
+                self._page(leg, obj, page, summary, pulled_at, move_cursor=move_cursor)
+                return
+            except RetryableError as exc:
+                summary.restore(before)  # the replay counts the page once
+                if attempt == attempts:
+                    raise
+                log.warning(
+                    "flow %s: %s page of %d records failed (%s); replaying it (attempt %d of %d)",
+                    self.name, obj, len(page.records), exc.__class__.__name__, attempt + 1, attempts,
+                )  # fmt: skip
+
+    def _page(
+        self,
+        leg: _Leg,
+        obj: str,
+        page: Page,
+        summary: RunSummary,
+        pulled_at: datetime,
+        *,
+        move_cursor: bool = True,
+    ) -> None:
+        summary.pages += 1
+        source = leg.source
+        normalized = [
+            normalize_record(
+                source.system,
+                r,
+                self._types.get((source.system, r.object), {}),
+                email_field=source.email_field[obj],
+            )
+            for r in page.records
+        ]
+        conditions = self._mapping.include.for_system(source.system)
+        live = [r for r in normalized if r.deleted or r.merged_into or included(conditions, r.fields)]
+        summary.add(f"{source.system}.excluded", len(normalized) - len(live))
+        source_links = self._state.links_by_external_id(
+            source.system, [i for r in live for i in (r.ref.id, *r.merged_from)]
+        )
+        # Unlinked records whose email a known person holds: that person's target records are
+        # fetched by id too, so a target whose stored email the remote cannot find by the normalized
+        # address (stray spaces, say) is still matched instead of created a second time.
+        known = self._state.people_by_email(r.email for r in live if r.email and r.ref.id not in source_links)
+        person_ids = {link.person_id for link in source_links.values()} | set(known.values())
+        bases = self._bases(person_ids)
+        work, unchanged = self._changed(leg, live, source_links, bases)
+        if leg.reread_source and work:
+            fresh = self._reread(leg, obj, work, source_links, bases)
+            work, echoes = self._changed(leg, fresh, source_links, bases)
+            unchanged += echoes
+        summary.add(f"{source.system}.unchanged", len(unchanged))
+        person_ids = {source_links[r.ref.id].person_id for r in work if r.ref.id in source_links}
+        person_ids |= {known[r.email] for r in work if r.ref.id not in source_links and r.email in known}
+        target_links = self._state.links_by_person(leg.target.system, person_ids)
+        peer_links = self._state.links_by_person(source.system, person_ids)
+        targets = self._fetch_targets(leg, work, target_links)
+        peers = self._fetch_peers(leg, obj, work)
+        links = [
+            IdentityLink(RecordRef(link.system, link.object, link.external_id), str(link.person_id))
+            for group in (*target_links.values(), *peer_links.values())
+            for link in group
+        ] + [
+            IdentityLink(RecordRef(link.system, link.object, link.external_id), str(link.person_id))
+            for link in source_links.values()
+        ]
+        plan = plan_page(
+            PageInput(
+                source=source,
+                target=leg.target,
+                records=work,
+                links=list(dict.fromkeys(links)),
+                targets=targets,
+                bases=bases,
+                plans=self._plans,
+                policy=leg.policy,
+                survivor_object={"Lead": "Contact"} if source.system == SALESFORCE else {},
+                peers=peers,
+                deleted_in_target=frozenset(self._state.deleted_in(leg.target.system, person_ids)),
+            )
+        )
+        summary.add(f"{source.system}.unchanged", plan.unchanged)
+        summary.conflicts += plan.conflicts
+        if self._settings.dry_run:
+            self._describe_plan(plan, summary)
+            return
+        results = self._push(leg, plan)
+        record, counts = finish(plan, results)
+        for key, n in counts.items():
+            summary.add(key, n)
+        for key, n in quarantine_counts(record).items():
+            summary.add(key, n)
+        if move_cursor:
+            record.cursor = CursorMove(source.system, obj, page.cursor, observed_at=pulled_at)
+        self._state.record_page(summary.run_id or 0, record, self._clock())
+
+    def _bases(self, person_ids: Iterable[int]) -> dict[int, dict[str, FieldBase]]:
+        stored = self._state.bases(person_key(p) for p in person_ids)
+        bases: dict[int, dict[str, FieldBase]] = {}
+        for key, fields in stored.items():
+            person = int(key.split(":", 1)[1])
+            bases[person] = {
+                name: FieldBase(crm=value.get("crm"), marketing=value.get("marketing"))
+                for name, value in fields.items()
+                if isinstance(value, dict)
+            }
+        return bases
+
+    def _changed(
+        self,
+        leg: _Leg,
+        records: Sequence[NormalizedRecord],
+        links: Mapping[str, Link],
+        bases: Mapping[int, Mapping[str, FieldBase]],
+    ) -> tuple[list[NormalizedRecord], list[NormalizedRecord]]:
+        """Split off linked records whose every mapped value equals its base: our own writes coming
+        back (echoes) and re-read records. They need no target read and no write."""
+        side = leg.source.side
+        work: list[NormalizedRecord] = []
+        unchanged: list[NormalizedRecord] = []
+        for record in records:
+            link = links.get(record.ref.id)
+            person_bases = bases.get(link.person_id) if link else None
+            if record.deleted or record.merged_into or record.merged_from or not person_bases:
+                work.append(record)
+                continue
+            plans = self._plans_for(side, record.ref.object)
+            same = all(
+                plan.name in person_bases
+                and record.fields.get(plan.field_on(side)) == person_bases[plan.name].on(side)
+                for plan in plans
+                if plan.field_on(side) in record.fields
+            )
+            (unchanged if same else work).append(record)
+        return work, unchanged
+
+    def _plans_for(self, side: Side, obj: str) -> Sequence[FieldPlan]:
+        if side is Side.CRM:
+            return self._plans.get(obj, ())
+        # A HubSpot contact pairs with a Lead or a Contact: its own fields are the union.
+        seen: dict[str, FieldPlan] = {}
+        for group in self._plans.values():
+            for plan in group:
+                seen.setdefault(plan.name, plan)
+        return list(seen.values())
+
+    def _fetch_targets(
+        self, leg: _Leg, records: Sequence[NormalizedRecord], target_links: Mapping[int, list[Link]]
+    ) -> list[NormalizedRecord]:
+        """Every target record the page may touch: linked ones by id, the rest by email (all objects)."""
+        if not records:
+            return []
+        ids_by_object: dict[str, set[str]] = {}
+        for group in target_links.values():
+            for link in group:
+                ids_by_object.setdefault(link.object, set()).add(link.external_id)
+        emails = sorted({r.email for r in records if r.email})
+        target = leg.target
+        found: list[NormalizedRecord] = []
+        for obj in leg.target_objects:
+            keys = sorted(ids_by_object.get(obj, set())) + emails
+            if not keys:
+                continue
+            for remote in leg.target_connector.fetch(obj, keys, self._fields(target, obj)):
+                found.append(
+                    normalize_record(
+                        target.system,
+                        remote,
+                        self._types.get((target.system, remote.object), {}),
+                        email_field=target.email_field[remote.object],
+                    )
+                )
+        return found
+
+    def _reread(
+        self,
+        leg: _Leg,
+        obj: str,
+        records: Sequence[NormalizedRecord],
+        links: Mapping[str, Link],
+        bases: Mapping[int, Mapping[str, FieldBase]],
+    ) -> list[NormalizedRecord]:
+        """Synced records' current values, read by id: a search index can serve a version older than
+        our own latest write, which would look like a user's edit and be copied back."""
+        source = leg.source
+        ids = [
+            r.ref.id
+            for r in records
+            if not (r.deleted or r.merged_into) and r.ref.id in links and links[r.ref.id].person_id in bases
+        ]
+        fresh: dict[str, NormalizedRecord] = {}
+        for remote in leg.source_connector.fetch(obj, ids, self._fields(source, obj)) if ids else ():
+            fresh[remote.id] = normalize_record(
+                source.system,
+                remote,
+                self._types.get((source.system, remote.object), {}),
+                email_field=source.email_field[obj],
+            )
+        # Ids not read back (archived, merged away since) keep the version the pull saw.
+        return [fresh.get(r.ref.id, r) for r in records]
+
+    def _fetch_peers(
+        self, leg: _Leg, obj: str, records: Sequence[NormalizedRecord]
+    ) -> list[NormalizedRecord]:
+        """The source system's records of its other objects holding the page's emails."""
+        emails = sorted({r.email for r in records if r.email})
+        source = leg.source
+        found: list[NormalizedRecord] = []
+        for other in leg.source_objects:
+            if other == obj or not emails:
+                continue
+            for remote in leg.source_connector.fetch(other, emails, self._fields(source, other)):
+                found.append(
+                    normalize_record(
+                        source.system,
+                        remote,
+                        self._types.get((source.system, remote.object), {}),
+                        email_field=source.email_field[remote.object],
+                    )
+                )
+        return found
+
+    def _push(self, leg: _Leg, plan: PagePlan) -> dict[int, WriteResult]:
+        results: dict[int, WriteResult] = {}
+        connectors = {leg.source.system: leg.source_connector, leg.target.system: leg.target_connector}
+        # Target first: a write-back to the source only matters once the target holds the record.
+        for system in (leg.target.system, leg.source.system):
+            by_object: dict[str, list[int]] = {}
+            for i, planned in enumerate(plan.writes):
+                if planned.system == system:
+                    by_object.setdefault(planned.object, []).append(i)
+            for obj, indexes in by_object.items():
+                pushed = connectors[system].push(obj, [plan.writes[i].write for i in indexes])
+                for i, result in zip(indexes, pushed, strict=True):
+                    results[i] = result
+        return results
+
+    def _describe_plan(self, plan: PagePlan, summary: RunSummary) -> None:
+        for planned in plan.writes:
+            key = f"{planned.system} {planned.object} {planned.write.op}"
+            summary.planned[key] = summary.planned.get(key, 0) + 1
+            if len(summary.samples) < self._settings.sample_size:
+                who = planned.email or str(planned.source)
+                changes = ", ".join(f"{k}={v!r}" for k, v in sorted(planned.write.fields.items()))
+                summary.samples.append(
+                    f"{planned.write.op} {planned.system} {planned.object} {who}: {changes}"
+                )
+        for key, n in quarantine_counts(plan.record).items():
+            summary.add(key, n)
