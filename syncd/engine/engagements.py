@@ -27,7 +27,7 @@ from typing import Any, Literal, Protocol
 
 from sqlalchemy import Engine
 
-from syncd.connector import ApiUsage, Connector, Cursor, Write, WriteResult
+from syncd.connector import ApiUsage, Connector, Cursor, Page, Write, WriteResult
 from syncd.core.normalize import canonical_email
 from syncd.engine import StopSignal
 from syncd.engine.contacts import RunSummary
@@ -46,6 +46,8 @@ WAITING_OBJECTS = ("email_event", "web_event")
 EMAIL_KINDS = ("email_send", "email_delivered", "email_open", "email_click", "email_bounce", "unsubscribe")
 WEB_KINDS = ("page_view", "form_submission")
 KINDS = (*EMAIL_KINDS, *WEB_KINDS)
+# The instant of the last complete web read (in the cursors table, beside the per-contact cursors).
+WEB_ACTIVE_CURSOR = "webscan"
 # Privacy proxies open every email they receive: opens, like sends and deliveries, say little to sales.
 DEFAULT_TASK_EXCLUDE = frozenset({"email_send", "email_delivered", "email_open"})
 
@@ -62,6 +64,8 @@ class EventSource(Protocol):
     ) -> list[TouchEvent]: ...
 
     def email_campaign(self, campaign_id: str) -> EmailCampaignInfo | None: ...
+
+    def pull(self, object: str, since: Cursor | None, fields: Sequence[str]) -> Iterator[Page]: ...
 
     def usage(self) -> ApiUsage: ...
 
@@ -457,7 +461,24 @@ class EngagementFlow:
                 return
 
     def _web_leg(self, summary: RunSummary, stop: StopSignal) -> None:
-        contacts = self._touches.linked_contacts(HUBSPOT, self._settings.hubspot_objects)
+        # HubSpot's web-analytics API answers per contact. Asking about every linked contact each
+        # cycle would spend the daily allowance on a large portal, so only contacts HubSpot modified
+        # since the last web read are asked: a page view or form submission updates the contact's
+        # analytics properties, which moves its lastmodifieddate.
+        started = self._clock()
+        linked = self._touches.linked_contacts(HUBSPOT, self._settings.hubspot_objects)
+        stored = self._touches.cursors(HUBSPOT, [WEB_ACTIVE_CURSOR]).get(WEB_ACTIVE_CURSOR)
+        if stored is not None:
+            modified_since = Cursor(stored.modified_at - self._settings.lag, None)
+            active = {
+                record.id
+                for page in self._hubspot.pull(
+                    self._settings.hubspot_objects[0], modified_since, ["hs_object_id"]
+                )
+                for record in page.records
+            }
+            linked = [(contact, person) for contact, person in linked if contact in active]
+        contacts = linked
         types = self._settings.taxonomy.web_types
         size = self._settings.contacts_per_page
         for start in range(0, len(contacts), size):
@@ -485,6 +506,9 @@ class EngagementFlow:
             self._record(events, summary, cursors=cursors, people=people)
             if stop.is_set():
                 return
+        # Every active contact was read: the next cycle asks only about contacts modified after now.
+        done = CursorMove(HUBSPOT, WEB_ACTIVE_CURSOR, Cursor(started, None), observed_at=started)
+        self._record([], summary, cursors=[done])
 
     def _task_leg(self, summary: RunSummary, stop: StopSignal) -> None:
         settings = self._settings.tasks

@@ -298,3 +298,38 @@ def test_events_that_wait_longer_than_allowed_are_given_up_not_retried_forever(w
     assert [i for i in world.issues() if i.payload and i.payload["email"] == email] == []
     (ignored,) = world.issues("ignored")
     assert ignored.id == waiting.id and "given up after waiting 0:10:00" in ignored.message
+
+
+def test_only_contacts_with_new_activity_are_asked_for_their_web_events(world: World) -> None:
+    # HubSpot answers web events per contact: asking about every linked contact each cycle would
+    # spend a large portal's daily allowance, so a cycle asks only about contacts HubSpot modified.
+    world.run(world.engagements())
+    world.clock.advance(timedelta(minutes=10).total_seconds())  # past the re-read window
+    world.run(world.engagements())
+    world.reset_counters()
+
+    idle = world.run(world.engagements())
+
+    assert idle.status == "succeeded", idle.error
+    assert world.counters("hubspot").get("GET /events/v3/events", 0) == 0
+
+    who = _who_by_person(world)
+    contact_id = next(
+        i.external_id for i in world.identities() if i.system == "hubspot" and i.person_id in who
+    )
+    world.post(
+        "hubspot",
+        "/__sandbox/web-events",
+        {
+            "contactId": contact_id,
+            "occurredAt": world.clock.now().isoformat(),
+            "properties": {"hs_url": "https://www.example.com/pricing"},
+        },
+    )
+    world.reset_counters()
+
+    active = world.run(world.engagements())
+
+    assert active.status == "succeeded", active.error
+    assert world.counters("hubspot").get("GET /events/v3/events", 0) == 1
+    assert active.counts.get("hubspot.touches") == 1
