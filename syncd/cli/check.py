@@ -8,9 +8,15 @@ from pathlib import Path
 
 import click
 
-from syncd.cli.compose import hubspot_from_config, salesforce_from_config, validated_mapping
+from syncd.cli.compose import (
+    hubspot_from_config,
+    require_task_key,
+    salesforce_from_config,
+    validated_mapping,
+)
 from syncd.cli.flows import selected_flows
 from syncd.config import Config, FlowConfig, load_config
+from syncd.engine.engagements import EngagementSettings
 from syncd.errors import ConfigError
 from syncd.mapping.defaults import default_mapping
 
@@ -48,7 +54,10 @@ def _check_mappings_live(config: Config, flows: Mapping[str, FlowConfig]) -> Non
     try:
         for name, flow in flows.items():
             try:
-                validated_mapping(hubspot, salesforce, flow.mapping or default_mapping(name))
+                if name == "engagements":
+                    require_task_key(salesforce, EngagementSettings())
+                else:
+                    validated_mapping(hubspot, salesforce, flow.mapping or default_mapping(name))
             except ConfigError as exc:
                 problems.extend(exc.problems)
     finally:

@@ -167,6 +167,17 @@ def contact_flow(
     )
 
 
+def require_task_key(salesforce: SalesforceConnector, settings: EngagementSettings) -> None:
+    """Refuse an org whose Task lacks the external-id field engagement Tasks are keyed by."""
+    key_field = settings.tasks.key_field
+    if key_field not in salesforce.describe("Task").fields:
+        raise ConfigError(
+            [f"flows.engagements: Salesforce Task has no field {key_field}"],
+            hint=f"create a Text(40) External ID, Unique field {key_field} on Task: marketing touches "
+            "are saved as Tasks keyed by it, so a replay never creates a Task twice",
+        )
+
+
 def engagement_flow(
     runtime: Runtime,
     *,
@@ -175,13 +186,7 @@ def engagement_flow(
 ) -> EngagementFlow:
     """The engagements flow, once Salesforce's Task has the external-id field its Tasks are keyed by."""
     settings = settings or EngagementSettings()
-    key_field = settings.tasks.key_field
-    if key_field not in runtime.salesforce.describe("Task").fields:
-        raise ConfigError(
-            [f"flows.engagements: Salesforce Task has no field {key_field}"],
-            hint=f"create a Text(40) External ID, Unique field {key_field} on Task: marketing touches "
-            "are saved as Tasks keyed by it, so a replay never creates a Task twice",
-        )
+    require_task_key(runtime.salesforce, settings)
     return EngagementFlow(
         name="engagements",
         hubspot=runtime.hubspot,

@@ -1,4 +1,4 @@
-"""`syncd report`: closed-loop reports (attribution, ROI, MQL value, funnel, SLA, pacing) for people.
+"""`syncd report`: attribution, ROI, MQL value, funnel, SLA and pacing printed as a table, CSV or JSON.
 
 Each command reads its inputs from the store (`--config FILE` or `--url URL`, filtered in SQL by
 `syncd.reports.store`) or from a `--data DIR` folder of CSV files (`syncd.reports.csvdata`), runs
@@ -8,6 +8,7 @@ one pure report function and prints the result. Report errors exit with status 2
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import re
@@ -289,11 +290,18 @@ class ReportGroup(click.Group):
     """Report errors (wrong model for the conversion, bad CSV rows, ...) become one message, exit 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        # A report builds millions of small acyclic objects (rows, touches, paths); the cyclic
+        # collector's repeated full passes over them cost about a third of the run and free nothing.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             return super().invoke(ctx)
         except ReportError as exc:
             click.echo(f"syncd report: {exc}", err=True)
             ctx.exit(EXIT_REPORT_ERROR)
+        finally:
+            if collecting:
+                gc.enable()
 
 
 @click.group(cls=ReportGroup)

@@ -197,3 +197,12 @@ def test_run_stops_cleanly_on_sigterm_after_a_cycle(config: Path) -> None:
         engine.dispose()
     assert daemon.returncode == 0, stderr
     assert "syncd stopped" in stderr
+
+
+def test_check_with_the_engagements_flow_looks_for_its_task_key_field(config: Path) -> None:
+    config.write_text(
+        config.read_text(encoding="utf-8") + "  engagements:\n    interval_seconds: 300\n", "utf-8"
+    )
+    result = _syncd("check", "--config", str(config))
+    assert result.exit_code == 0, result.output
+    assert "flows: contacts every 10s, engagements every 300s" in result.stdout
