@@ -3,7 +3,9 @@
 A run is two legs — Salesforce → HubSpot, then HubSpot → Salesforce — each a sequence of pages:
 pull → normalize → match → resolve → push → record → checkpoint. A page's links, bases, issues and
 cursor are committed together after its writes landed, so a crash replays at most that page, and
-the replay converges (creates are keyed by email; bases tell what was already written).
+the replay converges (creates are keyed by email; bases tell what was already written). A page that
+fails transiently is replayed in-process the same way, and writes a target refused are retried at
+the start of the next run.
 """
 
 from __future__ import annotations
@@ -44,9 +46,10 @@ HUBSPOT, SALESFORCE = "hubspot", "salesforce"
 
 @dataclass(frozen=True)
 class FlowSettings:
-    """How a contacts run behaves. `lag` re-reads a short window before the cursor because both
-    systems can make a change visible with a timestamp slightly in the past (HubSpot's search
-    index lag, long Salesforce transactions); re-read records that did not change cost nothing."""
+    """How a contacts run behaves. `lag` re-reads a window before the cursor because both systems
+    can make a change visible with a timestamp slightly in the past (HubSpot's search index lag,
+    long Salesforce transactions); see `resume_point`. It must stay below a connector's own
+    clock-skew margin (HubSpot backfill: 300 s) for backfill resume positions to survive."""
 
     lag: timedelta = timedelta(seconds=60)
     dry_run: bool = False

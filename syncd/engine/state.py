@@ -122,9 +122,15 @@ class PageRecord:
     bases: list[BaseWrite] = field(default_factory=list)
     log: list[LogEntry] = field(default_factory=list)
     quarantined: list[Quarantine] = field(default_factory=list)
-    # (system, record_key) of records that synced cleanly: their open issues are closed.
+    # (system, record_key) of records that synced cleanly: their open issues are closed (except
+    # duplicate and ambiguous-match issues, which other records sharing the email raised).
     cleared: list[tuple[str, str]] = field(default_factory=list)
     cursor: CursorMove | None = None
+
+
+# Issues about which record stands for a person: keyed by the email several records share, so a
+# clean sync of the survivor says nothing about them; only the records' own systems can resolve them.
+_IDENTITY_ISSUES = (IssueCategory.DUPLICATE.value, IssueCategory.AMBIGUOUS_MATCH.value)
 
 
 def person_key(person_id: int) -> str:
@@ -450,6 +456,7 @@ class SyncState:
                         Issue.system == system,
                         Issue.status == "open",
                         Issue.record_key.in_(chunk),
+                        Issue.category.not_in(_IDENTITY_ISSUES),
                     )
                     .values(status="resolved", resolved_at=now)
                 )

@@ -127,6 +127,11 @@ def test_first_sync_quarantines_invalid_emails_with_reasons_and_syncs_the_rest(
     assert invalid, "the seeded population has invalid emails"
     issues = [i for i in world.issues() if i.category == "invalid_email"]
     assert {i.record_key for i in issues} == invalid
+    # People entered twice in Salesforce: one record is synced, the other stays quarantined.
+    twice = Counter(e for p in first.salesforce_before if (e := _email(p)) is not None)
+    duplicated = {e for e, n in twice.items() if n > 1}
+    open_duplicates = {i.record_key for i in world.issues() if i.category == "duplicate"}
+    assert duplicated and duplicated <= open_duplicates
     for system in ("hubspot", "salesforce"):
         held = sum(1 for key in invalid if key.startswith(system))
         assert first.summary.counts.get(f"{system}.quarantined", 0) >= held

@@ -232,3 +232,17 @@ def test_a_person_whose_record_was_deleted_there_is_known_as_deleted_until_linke
         run, PageRecord(links=[NewLink("hubspot", "contacts", "202", "ann@example.com", ann)]), NOW
     )
     assert state.deleted_in("hubspot", [ann]) == set()
+
+
+def test_a_clean_sync_of_the_survivor_leaves_the_duplicates_issue_open(
+    state: SyncState, engine: Engine
+) -> None:
+    run = state.start_run("once", NOW)
+    duplicate = Quarantine("salesforce", "Lead", "ann@example.com", IssueCategory.DUPLICATE, "00Q2 shares…")
+    refused = Quarantine("salesforce", "Lead", "ann@example.com", IssueCategory.VALIDATION, "x", payload={})
+    state.record_page(run, PageRecord(quarantined=[duplicate, refused]), NOW)
+    state.record_page(run, PageRecord(cleared=[("salesforce", "ann@example.com")]), NOW)
+    assert state.rejected_writes("salesforce") == []
+    with Session(engine) as session:
+        open_issues = session.scalars(select(Issue.category).where(Issue.status == "open")).all()
+    assert open_issues == ["duplicate"]
