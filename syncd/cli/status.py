@@ -45,6 +45,7 @@ def status(config_path: Path | None, url: str | None) -> None:
         engine.dispose()
     click.echo(f"store: {mask_url(target)}")
     click.echo(_runs_table(runs))
+    click.echo(_budget_table(runs))
     click.echo(_issues_table(issues))
 
 
@@ -108,6 +109,35 @@ def _runs_table(runs: list[Run]) -> str:
         return "last runs: none yet"
     rows = [(r.flow, _when(r.started_at), _when(r.finished_at), r.status, _counts(r.counts)) for r in runs]
     return "last run per flow:\n" + _table(("flow", "started", "finished", "status", "counts"), rows)
+
+
+def _budget_table(runs: list[Run]) -> str:
+    """Each system's daily API allowance as the most recent run saw it."""
+    latest: dict[str, tuple[datetime, dict[str, Any]]] = {}
+    for run in runs:
+        for system, usage in (run.api_usage or {}).items():
+            when = run.finished_at or run.started_at
+            if isinstance(usage, dict) and (system not in latest or when > latest[system][0]):
+                latest[system] = (when, usage)
+    if not latest:
+        return "API budget: not seen yet"
+
+    def number(value: Any) -> str:
+        return f"{value:,}" if isinstance(value, int) else "unknown"
+
+    rows = [
+        (
+            system,
+            number(usage.get("used")),
+            number(usage.get("allocated")),
+            number(usage.get("limit")),
+            _when(when),
+        )
+        for system, (when, usage) in sorted(latest.items())
+    ]
+    return "API budget (daily, rolling 24 h):\n" + _table(
+        ("system", "used", "allocated to syncd", "limit", "as of"), rows
+    )
 
 
 def _issues_table(issues: list[tuple[str, int]]) -> str:

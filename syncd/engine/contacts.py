@@ -14,10 +14,20 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import Engine
 
-from syncd.connector import Connector, Cursor, FieldType, ObjectSchema, Page, PullRequest, WriteResult
+from syncd.connector import (
+    ApiUsage,
+    Connector,
+    Cursor,
+    FieldType,
+    ObjectSchema,
+    Page,
+    PullRequest,
+    WriteResult,
+)
 from syncd.core.issues import RecordRef
 from syncd.core.match import IdentityLink, MatchPolicy
 from syncd.core.normalize import NormalizedRecord, normalize_record
@@ -56,6 +66,21 @@ class FlowSettings:
     sample_size: int = 5
     # Times one page is planned and pushed before a transient failure fails the run.
     page_attempts: int = 3
+
+
+class Metered(Protocol):
+    system: str
+
+    def usage(self) -> ApiUsage: ...
+
+
+def api_usage(*connectors: Metered) -> dict[str, dict[str, int | None]]:
+    """Each system's daily API allowance as last seen: what `syncd status` shows."""
+    usage = {}
+    for connector in connectors:
+        seen = connector.usage()
+        usage[connector.system] = {"used": seen.used, "allocated": seen.allocated, "limit": seen.limit}
+    return usage
 
 
 def resume_point(stored: StoredCursor | None, lag: timedelta) -> Cursor | None:
@@ -202,6 +227,7 @@ class ContactFlow:
                 status=summary.status,
                 counts={**summary.counts, "conflicts": summary.conflicts, "pages": summary.pages},
                 api_calls=summary.api_calls,
+                api_usage=api_usage(self._hubspot, self._salesforce),
                 error=summary.error,
             )
         return summary

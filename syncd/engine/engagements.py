@@ -30,7 +30,7 @@ from sqlalchemy import Engine
 from syncd.connector import ApiUsage, Connector, Cursor, Page, Write, WriteResult
 from syncd.core.normalize import canonical_email
 from syncd.engine import StopSignal
-from syncd.engine.contacts import RunSummary
+from syncd.engine.contacts import RunSummary, api_usage
 from syncd.engine.state import CursorMove, Link, Quarantine, SyncState
 from syncd.engine.touch_store import NewCampaign, NewTouch, StoredTouch, TaskLink, TouchPage, TouchStore
 from syncd.errors import AuthError, BudgetExhaustedError, ConfigError, FatalError, IssueCategory, SyncdError
@@ -419,6 +419,7 @@ class EngagementFlow:
                 status=summary.status,
                 counts={**summary.counts, "pages": summary.pages},
                 api_calls=summary.api_calls,
+                api_usage=api_usage(self._hubspot, self._salesforce),
                 error=summary.error,
             )
         return summary

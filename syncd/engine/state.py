@@ -267,6 +267,7 @@ class SyncState:
         status: str,
         counts: Mapping[str, Any],
         api_calls: Mapping[str, Any],
+        api_usage: Mapping[str, Any] | None = None,
         error: str | None = None,
     ) -> None:
         with Session(self._engine) as session, session.begin():
@@ -278,6 +279,7 @@ class SyncState:
                     status=status,
                     counts=dict(counts),
                     api_calls=dict(api_calls),
+                    api_usage=dict(api_usage or {}),
                     error=error,
                 )
             )

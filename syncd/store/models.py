@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -128,6 +129,8 @@ class Run(Base):
     status: Mapped[str] = mapped_column(String(20))  # running | succeeded | failed | parked
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)  # per system: created/updated/...
     api_calls: Mapped[dict[str, Any]] = mapped_column(default=dict)  # per system
+    # Per system at the run's end: {"used", "allocated", "limit"} of the daily API allowance.
+    api_usage: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
     error: Mapped[str | None] = mapped_column(Text)
 
 

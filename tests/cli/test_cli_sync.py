@@ -140,6 +140,10 @@ def test_status_and_errors_show_the_run_and_the_quarantined_records(config: Path
     status = _syncd("status", "--config", str(config))
     assert status.exit_code == 0, status.output
     assert "contacts" in status.stdout and "succeeded" in status.stdout
+    budget = status.stdout.split("API budget (daily, rolling 24 h):", 1)[1]
+    salesforce_row = next(line for line in budget.splitlines() if line.lstrip().startswith("salesforce"))
+    # The simulated org's allowance is 15,000 a day; syncd is allocated its configured share.
+    assert "15,000" in salesforce_row and "5,000" in salesforce_row
 
     listed = _syncd("errors", "list", "--config", str(config), "--category", "invalid_email")
     assert listed.exit_code == 0, listed.output
