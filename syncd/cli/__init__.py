@@ -77,12 +77,13 @@ def _register() -> None:
     from syncd.cli.db import db
     from syncd.cli.demo import demo
     from syncd.cli.errors import errors
+    from syncd.cli.resync import resync
     from syncd.cli.run import run
     from syncd.cli.sandbox import sandbox
     from syncd.cli.status import status
     from syncd.cli.sync import sync
 
-    for command in (check, db, demo, errors, run, sandbox, status, sync):
+    for command in (check, db, demo, errors, resync, run, sandbox, status, sync):
         main.add_command(command)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
 import sys
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +14,12 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy import select
 
+from syncd.cli.compose import open_runtime
 from syncd.cli.db import store_url
+from syncd.cli.flows import build_flows, selected_flows
+from syncd.cli.sync import EXIT_FLOW_FAILED, print_summary
+from syncd.config import load_config
+from syncd.engine.contacts import ContactFlow
 from syncd.errors import IssueCategory
 from syncd.store.db import make_engine, session_factory
 from syncd.store.migrate import require_head
@@ -88,7 +95,7 @@ def _issues(
 
 @click.group()
 def errors() -> None:
-    """Quarantined records: list them, export them."""
+    """Quarantined records: list, export, retry them."""
 
 
 @errors.command("list")
@@ -150,3 +157,42 @@ def export_issues(
     finally:
         if output:
             handle.close()
+
+
+@errors.command("retry")
+@_store_options
+@click.option("--id", "issue_ids", type=int, multiple=True, help="Only these issues (repeatable).")
+def retry_issues(
+    config_path: Path | None,
+    url: str | None,
+    category: tuple[str, ...],
+    flow: str | None,
+    include_closed: bool,
+    issue_ids: tuple[int, ...],
+) -> None:
+    """Sync the people behind open contact issues again now (after fixing the cause).
+
+    Records are read afresh from both systems and planned again; a write refused earlier is sent
+    again. Issues of records that now sync are closed; the others stay open with the new answer."""
+    if config_path is None:
+        raise click.UsageError("retry needs --config FILE (it connects to HubSpot and Salesforce)")
+    issues = [
+        issue
+        for issue in _issues(config_path, url, category, flow or "contacts", include_closed=False)
+        if not issue_ids or issue.id in issue_ids
+    ]
+    emails = sorted({issue.record_key for issue in issues if "@" in issue.record_key})
+    if not emails:
+        click.echo("no open contact issue names a person by email; nothing to retry")
+        return
+    click.echo(f"retrying {len(emails)} people behind {len(issues)} open issues")
+    config = load_config(config_path, env=os.environ)
+    with open_runtime(config) as runtime:
+        contacts = build_flows(runtime, selected_flows(config, "contacts"))["contacts"]
+        assert isinstance(contacts, ContactFlow)
+        summary = contacts.resync(emails, threading.Event(), forget_bases=False)
+    print_summary("contacts", summary, dry_run=False)
+    still = [i for i in _issues(config_path, url, (), "contacts", False) if i.record_key in emails]
+    click.echo(f"{len(still)} of those issues are still open (`syncd errors list` shows why)")
+    if summary.status != "succeeded":
+        raise SystemExit(EXIT_FLOW_FAILED)

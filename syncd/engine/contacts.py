@@ -30,7 +30,7 @@ from syncd.connector import (
 )
 from syncd.core.issues import RecordRef
 from syncd.core.match import IdentityLink, MatchPolicy
-from syncd.core.normalize import NormalizedRecord, normalize_record
+from syncd.core.normalize import NormalizedRecord, canonical_email, normalize_record
 from syncd.core.resolve import FieldBase, FieldPlan
 from syncd.core.rules import Side
 from syncd.engine import StopSignal
@@ -199,15 +199,52 @@ class ContactFlow:
 
     def run(self, trigger: str, stop: StopSignal) -> RunSummary:
         """One cycle of both legs. Never raises for a flow failure: the run records it."""
+
+        def legs(summary: RunSummary) -> None:
+            for leg in self._legs:
+                if stop.is_set():
+                    return
+                self._run_leg(leg, summary, stop)
+
+        return self._recorded(trigger, stop, legs)
+
+    def resync(self, emails: Sequence[str], stop: StopSignal, *, forget_bases: bool = True) -> RunSummary:
+        """Sync these people now, from both systems, whatever the cursors say; no cursor moves.
+
+        `syncd resync` forgets their last-synced values first, so every mapped field is decided by
+        its rule as on a first sync; `syncd errors retry` keeps them and simply plans the records
+        again (a write refused earlier is then sent again)."""
+        wanted = sorted({e for raw in emails if (e := canonical_email(raw)) is not None})
+        people = self._state.people_by_email(wanted)
+        if forget_bases:
+            self._state.forget_bases(person_key(p) for p in people.values())
+
+        def legs(summary: RunSummary) -> None:
+            for leg in self._legs:
+                started = self._clock()
+                linked = self._state.links_by_person(leg.source.system, people.values())
+                for obj in leg.source_objects:
+                    if stop.is_set():
+                        return
+                    ids = [
+                        link.external_id for group in linked.values() for link in group if link.object == obj
+                    ]
+                    records = leg.source_connector.fetch(obj, [*ids, *wanted], self._fields(leg.source, obj))
+                    if records:
+                        page = Page(tuple(records), Cursor(records[0].modified_at, None))
+                        self._page_with_replay(leg, obj, page, summary, started, move_cursor=False)
+
+        trigger = "resync" if forget_bases else "retry"
+        return self._recorded(trigger, stop, legs)
+
+    def _recorded(self, trigger: str, stop: StopSignal, body: Callable[[RunSummary], None]) -> RunSummary:
+        """Run `body` as one recorded run: its failure is classified and stored, never raised."""
         dry_run = self._settings.dry_run
         run_id = None if dry_run else self._state.start_run(trigger, self._clock())
         summary = RunSummary(run_id)
         used_before = {c.system: c.usage().used for c in (self._hubspot, self._salesforce)}
         try:
-            for leg in self._legs:
-                if stop.is_set():
-                    break
-                self._run_leg(leg, summary, stop)
+            body(summary)
             summary.status = "stopped" if stop.is_set() else "succeeded"
         except BudgetExhaustedError as exc:
             summary.status, summary.error = "parked", str(exc)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, select, tuple_, update
+from sqlalchemy import Engine, delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from syncd.connector import Cursor as ConnectorCursor
@@ -223,6 +223,18 @@ class SyncState:
                 ):
                     found[email] = person_id
         return found
+
+    def forget_bases(self, entity_keys: Iterable[str]) -> int:
+        """Drop the last-synced values of these entities: their next sync is decided like a first one."""
+        keys = sorted(set(entity_keys))
+        forgotten = 0
+        with Session(self._engine) as session, session.begin():
+            for chunk in _chunks(keys, 500):
+                result = session.execute(
+                    delete(FieldState).where(FieldState.flow == self.flow, FieldState.entity_key.in_(chunk))
+                )
+                forgotten += int(getattr(result, "rowcount", 0) or 0)
+        return forgotten
 
     def bases(self, entity_keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Last-synced values per entity and field (absent = never synced)."""

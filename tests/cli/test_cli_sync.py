@@ -22,7 +22,7 @@ from connectors.salesforce.sandbox.sandbox import SalesforceSandbox
 from connectors.sandbox_core.server import make_tls
 from syncd.cli import main
 from syncd.store.db import make_engine
-from syncd.store.models import Cursor, Run
+from syncd.store.models import Cursor, Person, Run
 
 MAPPING = Path(__file__).with_name("sandbox_contacts.yaml")
 
@@ -210,3 +210,23 @@ def test_check_with_the_engagements_flow_looks_for_its_task_key_field(config: Pa
     result = _syncd("check", "--config", str(config))
     assert result.exit_code == 0, result.output
     assert "flows: contacts every 10s, engagements every 300s" in result.stdout
+
+
+def test_resync_and_errors_retry_run_for_the_named_people(config: Path) -> None:
+    _syncd("db", "upgrade", "--config", str(config))
+    assert _syncd("sync", "--once", "--config", str(config)).exit_code == 0
+    engine = make_engine(_store(config))
+    with Session(engine) as session:
+        email = session.scalars(select(Person.email).order_by(Person.id)).first()
+    engine.dispose()
+    assert email is not None
+
+    resynced = _syncd("resync", email, "--config", str(config))
+    assert resynced.exit_code == 0, resynced.output
+    assert "flow contacts: succeeded" in resynced.stdout
+
+    retried = _syncd("errors", "retry", "--category", "duplicate", "--config", str(config))
+    assert retried.exit_code == 0, retried.output
+    assert "retrying" in retried.stdout
+    # A duplicate inside one system stays a duplicate until someone merges it there.
+    assert "still open" in retried.stdout
