@@ -156,6 +156,10 @@ class Connector(Protocol):
         """Records by id, or by email for keys containing "@"; keys not found are left out."""
         ...
 
+    def count(self, object: str, since: Cursor | None) -> int:
+        """How many records a pull from `since` would read (one cheap call): progress, not control."""
+        ...
+
     def push(self, object: str, writes: Sequence[Write]) -> list[WriteResult]:
         """One result per write, in order."""
         ...

@@ -121,6 +121,22 @@ class HubSpotConnector:
         """HubSpot has no way to bundle queries: each object's pull runs lazily in turn."""
         return [self.pull(p.object, p.since, p.fields) for p in pulls]
 
+    def count(self, object: str, since: Cursor | None) -> int:
+        spec = spec_for(object)
+        body: dict[str, Any] = {"limit": 1, "properties": ["hs_object_id"]}
+        if since is not None and not is_backfill_cursor(since):
+            lower = int(since.modified_at.timestamp() * 1000)
+            body["filterGroups"] = [
+                {
+                    "filters": [
+                        {"propertyName": spec.modified_property, "operator": "GTE", "value": str(lower)}
+                    ]
+                }
+            ]
+        reply = self._transport.search(spec.name, body)
+        total = reply.body.get("total") if isinstance(reply.body, Mapping) else None
+        return int(total) if isinstance(total, int) else 0
+
     def owners(self) -> list[Owner]:
         """Active and archived owners (archived ones cannot be assigned; owner mapping skips them)."""
         found: list[Owner] = []

@@ -363,6 +363,13 @@ class SalesforceConnector:
             raise FatalError(f"{len(writes) - len(done)} {spec.name} writes got no result")
         return done
 
+    def count(self, object: str, since: Cursor | None) -> int:
+        spec = object_spec(object)
+        predicate = cursor_predicate(since)
+        soql = f"SELECT COUNT() FROM {spec.name}" + (f" WHERE {predicate}" if predicate else "")
+        answer = self._query(spec, soql, include_deleted=self._settings.include_deleted)
+        return int(answer.get("totalSize") or 0)
+
     def owners(self) -> list[Owner]:
         """Every User (the only records an OwnerId may name); inactive ones cannot be assigned."""
 

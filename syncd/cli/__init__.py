@@ -73,6 +73,7 @@ def main(verbose: int) -> None:
 
 
 def _register() -> None:
+    from syncd.cli.backfill import backfill
     from syncd.cli.check import check
     from syncd.cli.db import db
     from syncd.cli.demo import demo
@@ -83,7 +84,7 @@ def _register() -> None:
     from syncd.cli.status import status
     from syncd.cli.sync import sync
 
-    for command in (check, db, demo, errors, resync, run, sandbox, status, sync):
+    for command in (backfill, check, db, demo, errors, resync, run, sandbox, status, sync):
         main.add_command(command)
 
 

@@ -68,6 +68,9 @@ class FlowSettings:
     page_attempts: int = 3
 
 
+Progress = Callable[[str, str, int], None]
+
+
 class Metered(Protocol):
     system: str
 
@@ -197,14 +200,16 @@ class ContactFlow:
 
     # --- a run --------------------------------------------------------------------------
 
-    def run(self, trigger: str, stop: StopSignal) -> RunSummary:
-        """One cycle of both legs. Never raises for a flow failure: the run records it."""
+    def run(self, trigger: str, stop: StopSignal, progress: Progress | None = None) -> RunSummary:
+        """One cycle of both legs. Never raises for a flow failure: the run records it.
+
+        `progress(system, object, records)` is told after each page is recorded."""
 
         def legs(summary: RunSummary) -> None:
             for leg in self._legs:
                 if stop.is_set():
                     return
-                self._run_leg(leg, summary, stop)
+                self._run_leg(leg, summary, stop, progress)
 
         return self._recorded(trigger, stop, legs)
 
@@ -269,7 +274,23 @@ class ContactFlow:
             )
         return summary
 
-    def _run_leg(self, leg: _Leg, summary: RunSummary, stop: StopSignal) -> None:
+    def restart(self) -> None:
+        """Read everything again on the next run. Links and bases stay, so records already in step
+        cost a read and no write."""
+        self._state.clear_cursors()
+
+    def pending(self) -> dict[tuple[str, str], int]:
+        """How many records each object's next pull will read (one count call per object)."""
+        counts = {}
+        for leg in self._legs:
+            for obj in leg.source_objects:
+                since = resume_point(self._state.stored_cursor(leg.source.system, obj), self._settings.lag)
+                counts[(leg.source.system, obj)] = leg.source_connector.count(obj, since)
+        return counts
+
+    def _run_leg(
+        self, leg: _Leg, summary: RunSummary, stop: StopSignal, progress: Progress | None = None
+    ) -> None:
         started = self._clock()
         self._retry_rejected(leg, summary, started)
         requests = []
@@ -279,6 +300,8 @@ class ContactFlow:
         for request, pages in zip(requests, leg.source_connector.pull_many(requests), strict=True):
             for page in pages:
                 self._page_with_replay(leg, request.object, page, summary, started)
+                if progress is not None:
+                    progress(leg.source.system, request.object, len(page.records))
                 if stop.is_set():
                     return
 

@@ -254,6 +254,12 @@ class SyncState:
         stored = self.stored_cursor(system, object)
         return None if stored is None else stored.cursor
 
+    def clear_cursors(self) -> int:
+        """Forget where every pull of this flow stands: the next run reads everything again."""
+        with Session(self._engine) as session, session.begin():
+            result = session.execute(delete(Cursor).where(Cursor.flow == self.flow))
+            return int(getattr(result, "rowcount", 0) or 0)
+
     def stored_cursor(self, system: str, object: str) -> StoredCursor | None:
         # `updated_at` holds the instant the pull that moved the cursor started.
         with Session(self._engine) as session:

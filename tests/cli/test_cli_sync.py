@@ -230,3 +230,15 @@ def test_resync_and_errors_retry_run_for_the_named_people(config: Path) -> None:
     assert "retrying" in retried.stdout
     # A duplicate inside one system stays a duplicate until someone merges it there.
     assert "still open" in retried.stdout
+
+
+def test_backfill_shows_what_it_will_read_and_then_leaves_nothing_to_read(config: Path) -> None:
+    _syncd("db", "upgrade", "--config", str(config))
+    first = _syncd("backfill", "--config", str(config))
+    assert first.exit_code == 0, first.output
+    assert "to read: " in first.stderr and "backfill" in first.stderr
+    assert "flow contacts: succeeded" in first.stdout
+
+    again = _syncd("backfill", "--config", str(config))
+    assert again.exit_code == 0, again.output
+    assert "created 0, updated 0" in again.stdout

@@ -5,6 +5,7 @@ Every test reseeds both simulators with a few hundred people and starts from an 
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from syncd.engine.state import PageRecord, SyncState
 from syncd.errors import ConfigError
 from syncd.store.models import Cursor, Run
 
-from .conftest import FAST_RETRY, MAPPING, World
+from .conftest import FAST_RETRY, MAPPING, Never, World
 
 PEOPLE = 250
 
@@ -282,3 +283,42 @@ def _salesforce(world: World, ids: dict[str, tuple[str, str]]) -> dict[str, Any]
     sobject, record_id = ids["salesforce"]
     snapshot = world.get("salesforce", "/__sandbox/snapshot")
     return next(r for r in snapshot["objects"][sobject] if r["Id"] == record_id)
+
+
+def test_a_backfill_counts_what_it_will_read(fresh: World) -> None:
+    flow = fresh.flow()
+    pending = flow.pending()
+    read: Counter[tuple[str, str]] = Counter()
+
+    summary = flow.run("backfill", Never(), progress=lambda system, obj, n: read.update({(system, obj): n}))
+
+    assert summary.status == "succeeded", summary.error
+    salesforce = {key for key in pending if key[0] == "salesforce"}
+    assert {k: read[k] for k in salesforce} == {k: pending[k] for k in salesforce}
+    # The HubSpot leg runs second and also reads back the contacts the Salesforce leg just created.
+    created = summary.counts.get("hubspot.created", 0)
+    assert read[("hubspot", "contacts")] == pending[("hubspot", "contacts")] + created
+
+
+def test_a_backfill_stopped_at_a_page_boundary_resumes_where_it_stopped(fresh: World) -> None:
+    salesforce_before = fresh.salesforce_people()
+    flow = fresh.flow()
+    to_read = sum(flow.pending().values())
+    stop = threading.Event()
+    pages: list[int] = []
+
+    def stop_after_the_first_page(system: str, obj: str, n: int) -> None:
+        pages.append(n)
+        stop.set()
+
+    stopped = flow.run("backfill", stop, progress=stop_after_the_first_page)
+    assert stopped.status == "stopped"
+    assert len(pages) == 1
+    left = sum(flow.pending().values())
+    assert 0 < left <= to_read - pages[0], "the committed page is not read again"
+
+    resumed = flow.run("backfill", Never())
+
+    assert resumed.status == "succeeded", resumed.error
+    _assert_everyone_once_on_both_sides(fresh, salesforce_before)
+    _assert_quiet(fresh)
