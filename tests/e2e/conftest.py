@@ -45,19 +45,6 @@ FAST_RETRY = RetryPolicy(max_attempts=6, base_delay=0.001, max_delay=0.01, max_t
 FAST_WAITS = Waits(ten_secondly=0.001, secondly=0.001, locked=0.001, daily_recheck=0.01)
 
 
-if not hasattr(HubSpotConnector, "pull_many"):
-
-    class _HubSpot(HubSpotConnector):
-        """The HubSpot connector until it ships `pull_many`: one pull per request."""
-
-        def pull_many(self, pulls: Any) -> list[Any]:
-            return [self.pull(p.object, p.since, p.fields) for p in pulls]
-
-    HubSpotClass: type[HubSpotConnector] = _HubSpot
-else:
-    HubSpotClass = HubSpotConnector
-
-
 class ShiftedTime:
     """Real monotonic time plus what the test let pass: no test waits for time to go by."""
 
@@ -122,7 +109,9 @@ class World:
         )
         # The client-side limiter waits out a full window after a 429: in shifted time, so it costs nothing.
         budget = config.budget(clock=self.time.monotonic, sleep=self.time.sleep)
-        return HubSpotClass(config, budget=budget, now=self.clock.now, sleep=_no_sleep, rng=random.Random(1))
+        return HubSpotConnector(
+            config, budget=budget, now=self.clock.now, sleep=_no_sleep, rng=random.Random(1)
+        )
 
     def _salesforce_connector(self) -> SalesforceConnector:
         sf = self.salesforce
