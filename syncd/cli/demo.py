@@ -28,7 +28,7 @@ from connectors.salesforce.settings import PasswordLogin, SalesforceSettings
 from connectors.sandbox_core.server import make_tls
 from syncd.budget import ApiBudget, DailyAllowance
 from syncd.cli.compose import Runtime, contact_flow
-from syncd.engine.contacts import RunSummary
+from syncd.engine.runs import RunSummary
 from syncd.mapping.defaults import default_mapping
 from syncd.store.db import make_engine
 from syncd.store.migrate import upgrade

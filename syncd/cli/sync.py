@@ -11,7 +11,7 @@ import click
 from syncd.cli.compose import open_runtime
 from syncd.cli.flows import build_flows, selected_flows
 from syncd.config import load_config
-from syncd.engine.contacts import RunSummary
+from syncd.engine.runs import RunSummary
 
 EXIT_FLOW_FAILED = 1
 

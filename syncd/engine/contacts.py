@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import Engine
 
 from syncd.connector import (
-    ApiUsage,
     Connector,
     Cursor,
     FieldType,
@@ -35,14 +33,10 @@ from syncd.core.resolve import FieldBase, FieldPlan
 from syncd.core.rules import Side
 from syncd.engine import StopSignal
 from syncd.engine.plan import PageInput, PagePlan, SideSpec, finish, plan_page, quarantine_counts
+from syncd.engine.runs import RunSummary, recorded_run
 from syncd.engine.state import CursorMove, Link, StoredCursor, SyncState, person_key
 from syncd.errors import (
-    AuthError,
-    BudgetExhaustedError,
-    ConfigError,
-    FatalError,
     RetryableError,
-    SyncdError,
 )
 from syncd.mapping.filters import included
 from syncd.mapping.model import FlowMapping
@@ -71,21 +65,6 @@ class FlowSettings:
 Progress = Callable[[str, str, int], None]
 
 
-class Metered(Protocol):
-    system: str
-
-    def usage(self) -> ApiUsage: ...
-
-
-def api_usage(*connectors: Metered) -> dict[str, dict[str, int | None]]:
-    """Each system's daily API allowance as last seen: what `syncd status` shows."""
-    usage = {}
-    for connector in connectors:
-        seen = connector.usage()
-        usage[connector.system] = {"used": seen.used, "allocated": seen.allocated, "limit": seen.limit}
-    return usage
-
-
 def resume_point(stored: StoredCursor | None, lag: timedelta) -> Cursor | None:
     """Where the next pull starts: the stored cursor, or `lag` before the previous pull started when
     the cursor is later than that (records changed then may have been invisible to that pull).
@@ -104,32 +83,6 @@ def resume_point(stored: StoredCursor | None, lag: timedelta) -> Cursor | None:
     if cursor.modified_at <= settled:
         return cursor
     return Cursor(max(floor, settled), None)
-
-
-@dataclass
-class RunSummary:
-    """What a run did, per system: counts of created, updated, unchanged, quarantined records."""
-
-    run_id: int | None
-    status: str = "running"
-    counts: dict[str, int] = field(default_factory=dict)
-    conflicts: int = 0
-    pages: int = 0
-    api_calls: dict[str, int] = field(default_factory=dict)
-    error: str | None = None
-    # Dry runs: planned writes per "system object op", and a sample of field changes.
-    planned: dict[str, int] = field(default_factory=dict)
-    samples: list[str] = field(default_factory=list)
-
-    def add(self, key: str, n: int = 1) -> None:
-        if n:
-            self.counts[key] = self.counts.get(key, 0) + n
-
-    def snapshot(self) -> tuple[dict[str, int], int, int, dict[str, int], list[str]]:
-        return dict(self.counts), self.conflicts, self.pages, dict(self.planned), list(self.samples)
-
-    def restore(self, saved: tuple[dict[str, int], int, int, dict[str, int], list[str]]) -> None:
-        self.counts, self.conflicts, self.pages, self.planned, self.samples = saved
 
 
 @dataclass(frozen=True)
@@ -243,36 +196,16 @@ class ContactFlow:
         return self._recorded(trigger, stop, legs)
 
     def _recorded(self, trigger: str, stop: StopSignal, body: Callable[[RunSummary], None]) -> RunSummary:
-        """Run `body` as one recorded run: its failure is classified and stored, never raised."""
-        dry_run = self._settings.dry_run
-        run_id = None if dry_run else self._state.start_run(trigger, self._clock())
-        summary = RunSummary(run_id)
-        used_before = {c.system: c.usage().used for c in (self._hubspot, self._salesforce)}
-        try:
-            body(summary)
-            summary.status = "stopped" if stop.is_set() else "succeeded"
-        except BudgetExhaustedError as exc:
-            summary.status, summary.error = "parked", str(exc)
-            log.warning("flow %s parked: %s", self.name, exc.message)
-        except (AuthError, ConfigError, FatalError, SyncdError) as exc:
-            summary.status, summary.error = "failed", str(exc)
-            log.error("flow %s failed: %s", self.name, exc.message)
-        except Exception as exc:
-            summary.status, summary.error = "failed", f"{exc.__class__.__name__}: {exc}"
-            log.exception("flow %s failed unexpectedly", self.name)
-        for connector in (self._hubspot, self._salesforce):
-            summary.api_calls[connector.system] = connector.usage().used - used_before[connector.system]
-        if run_id is not None:
-            self._state.finish_run(
-                run_id,
-                self._clock(),
-                status=summary.status,
-                counts={**summary.counts, "conflicts": summary.conflicts, "pages": summary.pages},
-                api_calls=summary.api_calls,
-                api_usage=api_usage(self._hubspot, self._salesforce),
-                error=summary.error,
-            )
-        return summary
+        return recorded_run(
+            self.name,
+            self._state,
+            trigger,
+            stop,
+            body,
+            clock=self._clock,
+            dry_run=self._settings.dry_run,
+            systems=(self._hubspot, self._salesforce),
+        )
 
     def restart(self) -> None:
         """Read everything again on the next run. Links and bases stay, so records already in step

@@ -30,10 +30,10 @@ from sqlalchemy import Engine
 from syncd.connector import ApiUsage, Connector, Cursor, Page, Write, WriteResult
 from syncd.core.normalize import canonical_email
 from syncd.engine import StopSignal
-from syncd.engine.contacts import RunSummary, api_usage
+from syncd.engine.runs import RunSummary, recorded_run
 from syncd.engine.state import CursorMove, Link, Quarantine, SyncState
 from syncd.engine.touch_store import NewCampaign, NewTouch, StoredTouch, TaskLink, TouchPage, TouchStore
-from syncd.errors import AuthError, BudgetExhaustedError, ConfigError, FatalError, IssueCategory, SyncdError
+from syncd.errors import IssueCategory
 from syncd.events import EmailCampaignInfo, EventPage, TouchEvent
 
 log = logging.getLogger(__name__)
@@ -390,39 +390,24 @@ class EngagementFlow:
 
     def run(self, trigger: str, stop: StopSignal) -> RunSummary:
         """One cycle of the three legs. Never raises for a flow failure: the run records it."""
-        dry_run = self._settings.dry_run
-        run_id = None if dry_run else self._state.start_run(trigger, self._clock())
-        summary = RunSummary(run_id)
-        used_before = {c.system: c.usage().used for c in (self._hubspot, self._salesforce)}
-        try:
+
+        def legs(summary: RunSummary) -> None:
             self._retry_waiting(summary)
             for leg in (self._email_leg, self._web_leg, self._task_leg, self._expire_waiting):
                 if stop.is_set():
-                    break
+                    return
                 leg(summary, stop)
-            summary.status = "stopped" if stop.is_set() else "succeeded"
-        except BudgetExhaustedError as exc:
-            summary.status, summary.error = "parked", str(exc)
-            log.warning("flow %s parked: %s", self.name, exc.message)
-        except (AuthError, ConfigError, FatalError, SyncdError) as exc:
-            summary.status, summary.error = "failed", str(exc)
-            log.error("flow %s failed: %s", self.name, exc.message)
-        except Exception as exc:
-            summary.status, summary.error = "failed", f"{exc.__class__.__name__}: {exc}"
-            log.exception("flow %s failed unexpectedly", self.name)
-        for connector in (self._hubspot, self._salesforce):
-            summary.api_calls[connector.system] = connector.usage().used - used_before[connector.system]
-        if run_id is not None:
-            self._state.finish_run(
-                run_id,
-                self._clock(),
-                status=summary.status,
-                counts={**summary.counts, "pages": summary.pages},
-                api_calls=summary.api_calls,
-                api_usage=api_usage(self._hubspot, self._salesforce),
-                error=summary.error,
-            )
-        return summary
+
+        return recorded_run(
+            self.name,
+            self._state,
+            trigger,
+            stop,
+            legs,
+            clock=self._clock,
+            dry_run=self._settings.dry_run,
+            systems=(self._hubspot, self._salesforce),
+        )
 
     # --- legs ---------------------------------------------------------------------------
 

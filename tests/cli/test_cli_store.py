@@ -51,7 +51,11 @@ def test_upgrade_then_status_on_an_empty_store(store_url: str, tmp_path: Path) -
 
     status = runner.invoke(main, ["status", "--config", str(config)], env=ENV)
     assert status.exit_code == 0, status.output
-    assert status.stdout.splitlines()[1:] == ["last runs: none yet", "open issues: none"]
+    assert status.stdout.splitlines()[1:] == [
+        "last runs: none yet",
+        "API budget: not seen yet",
+        "open issues: none",
+    ]
 
 
 def test_status_shows_last_run_per_flow_and_open_issues_by_category(store_url: str) -> None:
@@ -112,6 +116,7 @@ def test_status_shows_last_run_per_flow_and_open_issues_by_category(store_url: s
         "  contacts  2026-03-02 10:00:00Z  2026-03-02 10:02:00Z  succeeded  "
         "hubspot: updated=3; salesforce: created=2",
         "  deals     2026-03-02 11:00:00Z  -                     running    -",
+        "API budget: not seen yet",
         "open issues: 3",
         "  category    open",
         "  validation  2",

@@ -33,7 +33,8 @@ from connectors.sandbox_core.clock import SimClock
 from connectors.sandbox_core.server import make_tls
 from syncd.budget import ApiBudget, DailyAllowance
 from syncd.cli.compose import Runtime, contact_flow
-from syncd.engine.contacts import ContactFlow, FlowSettings, RunSummary
+from syncd.engine.contacts import ContactFlow, FlowSettings
+from syncd.engine.runs import RunSummary
 from syncd.retry import RetryPolicy
 from syncd.store.db import make_engine
 from syncd.store.migrate import upgrade

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from syncd.cli.compose import contact_flow
 from syncd.core.normalize import canonical_email
-from syncd.engine.contacts import FlowSettings, RunSummary
+from syncd.engine.contacts import FlowSettings
+from syncd.engine.runs import RunSummary
 from syncd.engine.state import PageRecord, SyncState
 from syncd.errors import ConfigError
 from syncd.store.models import Cursor, Run
@@ -315,7 +316,8 @@ def test_a_backfill_stopped_at_a_page_boundary_resumes_where_it_stopped(fresh: W
     assert stopped.status == "stopped"
     assert len(pages) == 1
     left = sum(flow.pending().values())
-    assert 0 < left <= to_read - pages[0], "the committed page is not read again"
+    # The committed page is not read again; the contacts it created in HubSpot are still to come.
+    assert 0 < left <= to_read - pages[0] + stopped.counts.get("hubspot.created", 0)
 
     resumed = flow.run("backfill", Never())
 

@@ -13,7 +13,7 @@ import pytest
 
 from syncd.connector import Write
 from syncd.core.normalize import canonical_email
-from syncd.engine.contacts import RunSummary
+from syncd.engine.runs import RunSummary
 
 from .conftest import World
 

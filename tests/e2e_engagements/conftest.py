@@ -35,8 +35,9 @@ from syncd.budget import ApiBudget, DailyAllowance
 from syncd.cli.compose import Runtime, contact_flow, engagement_flow
 from syncd.connector import Connector
 from syncd.core.normalize import canonical_email
-from syncd.engine.contacts import FlowSettings, RunSummary
+from syncd.engine.contacts import FlowSettings
 from syncd.engine.engagements import EngagementFlow, EngagementSettings
+from syncd.engine.runs import RunSummary
 from syncd.retry import RetryPolicy
 from syncd.store.db import make_engine
 from syncd.store.migrate import upgrade
