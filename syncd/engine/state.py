@@ -156,7 +156,7 @@ class SyncState:
         ids = list(set(external_ids))
         found: dict[str, Link] = {}
         with Session(self._engine) as session:
-            for chunk in _chunks(ids, 500):
+            for chunk in chunks(ids, 500):
                 rows = session.execute(
                     select(Identity).where(
                         Identity.system == system, Identity.active, Identity.external_id.in_(chunk)
@@ -170,7 +170,7 @@ class SyncState:
         ids = list(set(person_ids))
         found: dict[int, list[Link]] = {}
         with Session(self._engine) as session:
-            for chunk in _chunks(ids, 500):
+            for chunk in chunks(ids, 500):
                 rows = session.execute(
                     select(Identity)
                     .where(Identity.system == system, Identity.active, Identity.person_id.in_(chunk))
@@ -187,7 +187,7 @@ class SyncState:
         ids = list(set(person_ids))
         found: set[int] = set()
         with Session(self._engine) as session:
-            for chunk in _chunks(ids, 500):
+            for chunk in chunks(ids, 500):
                 rows = session.execute(
                     select(Identity.person_id, Identity.active, Identity.reason).where(
                         Identity.system == system, Identity.person_id.in_(chunk)
@@ -217,7 +217,7 @@ class SyncState:
         wanted = list(set(emails))
         found: dict[str, int] = {}
         with Session(self._engine) as session:
-            for chunk in _chunks(wanted, 500):
+            for chunk in chunks(wanted, 500):
                 for person_id, email in session.execute(
                     select(Person.id, Person.email).where(Person.email.in_(chunk))
                 ):
@@ -229,7 +229,7 @@ class SyncState:
         keys = sorted(set(entity_keys))
         forgotten = 0
         with Session(self._engine) as session, session.begin():
-            for chunk in _chunks(keys, 500):
+            for chunk in chunks(keys, 500):
                 result = session.execute(
                     delete(FieldState).where(FieldState.flow == self.flow, FieldState.entity_key.in_(chunk))
                 )
@@ -241,7 +241,7 @@ class SyncState:
         keys = list(set(entity_keys))
         found: dict[str, dict[str, Any]] = {}
         with Session(self._engine) as session:
-            for chunk in _chunks(keys, 500):
+            for chunk in chunks(keys, 500):
                 rows = session.execute(
                     select(FieldState).where(FieldState.flow == self.flow, FieldState.entity_key.in_(chunk))
                 ).scalars()
@@ -328,11 +328,11 @@ class SyncState:
                         at=now,
                     )
                 )
-            self._clear_issues(session, page.cleared, now)
+            clear_issues(session, self.flow, page.cleared, now)
             for item in page.quarantined:
-                self._quarantine(session, run_id, item, now)
+                quarantine(session, self.flow, run_id, item, now)
             if page.cursor is not None:
-                self._move_cursor(session, page.cursor, now)
+                move_cursor(session, self.flow, page.cursor, now)
             return people
 
     def _ensure_people(self, session: Session, links: Sequence[NewLink], now: datetime) -> dict[str, int]:
@@ -343,7 +343,7 @@ class SyncState:
         """
         emails = {link.email for link in links if link.email}
         people: dict[str, int] = {}
-        for chunk in _chunks(sorted(emails), 500):
+        for chunk in chunks(sorted(emails), 500):
             for person_id, email in session.execute(
                 select(Person.id, Person.email).where(Person.email.in_(chunk))
             ):
@@ -383,7 +383,7 @@ class SyncState:
         keys = [(link.system, link.object, link.external_id) for link in links]
         existing = {
             (row.system, row.object, row.external_id): row
-            for chunk in _chunks(keys, 300)
+            for chunk in chunks(keys, 300)
             for row in session.execute(
                 select(Identity).where(
                     tuple_(Identity.system, Identity.object, Identity.external_id).in_(chunk)
@@ -433,7 +433,7 @@ class SyncState:
         keys = [(self.flow, key, base.field) for key, base in keyed]
         existing = {
             (row.flow, row.entity_key, row.field): row
-            for chunk in _chunks(keys, 300)
+            for chunk in chunks(keys, 300)
             for row in session.execute(
                 select(FieldState).where(
                     tuple_(FieldState.flow, FieldState.entity_key, FieldState.field).in_(chunk)
@@ -463,87 +463,97 @@ class SyncState:
             )
         return person_key(people[base.email])
 
-    def _clear_issues(self, session: Session, cleared: Sequence[tuple[str, str]], now: datetime) -> None:
-        by_system: dict[str, list[str]] = {}
-        for system, key in cleared:
-            by_system.setdefault(system, []).append(key)
-        for system, keys in by_system.items():
-            for chunk in _chunks(sorted(set(keys)), 500):
-                session.execute(
-                    update(Issue)
-                    .where(
-                        Issue.flow == self.flow,
-                        Issue.system == system,
-                        Issue.status == "open",
-                        Issue.record_key.in_(chunk),
-                        Issue.category.not_in(_IDENTITY_ISSUES),
-                    )
-                    .values(status="resolved", resolved_at=now)
-                )
 
-    def _quarantine(self, session: Session, run_id: int, item: Quarantine, now: datetime) -> None:
-        # One open issue per record and category: a record failing every cycle is one issue
-        # with a growing retry count, not a flood.
-        row = session.execute(
-            select(Issue).where(
-                Issue.flow == self.flow,
-                Issue.system == item.system,
-                Issue.record_key == item.record_key,
-                Issue.category == item.category.value,
-                Issue.status == "open",
-            )
-        ).scalar_one_or_none()
-        if row is None:
-            session.add(
-                Issue(
-                    flow=self.flow,
-                    system=item.system,
-                    object=item.object,
-                    record_key=item.record_key,
-                    category=item.category.value,
-                    message=item.message,
-                    remote_code=item.remote_code,
-                    remote_message=item.remote_message,
-                    payload=dict(item.payload) if item.payload is not None else None,
-                    status="open",
-                    retry_count=0,
-                    first_seen_at=now,
-                    last_seen_at=now,
-                    run_id=run_id,
-                )
-            )
-        else:
-            row.retry_count += 1
-            row.last_seen_at = now
-            row.message = item.message
-            row.remote_code = item.remote_code
-            row.remote_message = item.remote_message
-            row.payload = dict(item.payload) if item.payload is not None else row.payload
-            row.run_id = run_id
+def clear_issues(session: Session, flow: str, cleared: Sequence[tuple[str, str]], now: datetime) -> None:
+    """Close the open issues of records that synced cleanly, inside the caller's transaction.
 
-    def _move_cursor(self, session: Session, move: CursorMove, now: datetime) -> None:
-        now = move.observed_at or now
-        row = session.get(Cursor, (self.flow, move.system, move.object))
-        if row is None:
-            session.add(
-                Cursor(
-                    flow=self.flow,
-                    system=move.system,
-                    object=move.object,
-                    position_at=move.cursor.modified_at,
-                    position_id=move.cursor.last_id,
-                    updated_at=now,
+    Duplicate and ambiguous-match issues stay: another record's clean sync does not resolve them."""
+    by_system: dict[str, list[str]] = {}
+    for system, key in cleared:
+        by_system.setdefault(system, []).append(key)
+    for system, keys in by_system.items():
+        for chunk in chunks(sorted(set(keys)), 500):
+            session.execute(
+                update(Issue)
+                .where(
+                    Issue.flow == flow,
+                    Issue.system == system,
+                    Issue.status == "open",
+                    Issue.record_key.in_(chunk),
+                    Issue.category.not_in(_IDENTITY_ISSUES),
                 )
+                .values(status="resolved", resolved_at=now)
             )
-        else:
-            row.position_at = move.cursor.modified_at
-            row.position_id = move.cursor.last_id
-            row.updated_at = now
+
+
+def quarantine(session: Session, flow: str, run_id: int, item: Quarantine, now: datetime) -> None:
+    """Set a record aside, inside the caller's transaction. One open issue per record and category:
+    a record failing every cycle is one issue with a growing retry count, not a flood."""
+    row = session.execute(
+        select(Issue).where(
+            Issue.flow == flow,
+            Issue.system == item.system,
+            Issue.record_key == item.record_key,
+            Issue.category == item.category.value,
+            Issue.status == "open",
+        )
+    ).scalar_one_or_none()
+    payload = dict(item.payload) if item.payload is not None else None
+    if row is None:
+        session.add(
+            Issue(
+                flow=flow,
+                system=item.system,
+                object=item.object,
+                record_key=item.record_key,
+                category=item.category.value,
+                message=item.message,
+                remote_code=item.remote_code,
+                remote_message=item.remote_message,
+                payload=payload,
+                status="open",
+                retry_count=0,
+                first_seen_at=now,
+                last_seen_at=now,
+                run_id=run_id,
+            )
+        )
+        session.flush()  # a second item for the record in the same page finds this one
+        return
+    row.retry_count += 1
+    row.last_seen_at = now
+    row.message = item.message
+    row.remote_code = item.remote_code
+    row.remote_message = item.remote_message
+    row.payload = payload if payload is not None else row.payload
+    row.run_id = run_id
+
+
+def move_cursor(session: Session, flow: str, move: CursorMove, now: datetime) -> None:
+    """Checkpoint a pull, inside the transaction that records the data it covers."""
+    observed = move.observed_at or now
+    row = session.get(Cursor, (flow, move.system, move.object))
+    if row is None:
+        session.add(
+            Cursor(
+                flow=flow,
+                system=move.system,
+                object=move.object,
+                position_at=move.cursor.modified_at,
+                position_id=move.cursor.last_id,
+                updated_at=observed,
+            )
+        )
+        session.flush()
+    else:
+        row.position_at = move.cursor.modified_at
+        row.position_id = move.cursor.last_id
+        row.updated_at = observed
 
 
 T = TypeVar("T")
 
 
-def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
+def chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Engine, and_, exists, select, tuple_, update
+from sqlalchemy import Engine, exists, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from syncd.connector import Cursor as ConnectorCursor
-from syncd.engine.state import CursorMove, Quarantine
+from syncd.engine.state import CursorMove, Quarantine, chunks, clear_issues, move_cursor, quarantine
 from syncd.errors import IssueCategory
 from syncd.store.models import Base, Campaign, Cursor, Identity, Issue, Touch, TouchTask
 
@@ -115,7 +115,7 @@ class TouchStore:
         wanted = sorted(set(objects))
         found: dict[str, ConnectorCursor] = {}
         with Session(self._engine) as session:
-            for chunk in _chunks(wanted, 500):
+            for chunk in chunks(wanted, 500):
                 for row in session.scalars(
                     select(Cursor).where(
                         Cursor.flow == self.flow, Cursor.system == system, Cursor.object.in_(chunk)
@@ -129,7 +129,7 @@ class TouchStore:
         ids = sorted(set(external_ids))
         found: dict[str, str] = {}
         with Session(self._engine) as session:
-            for chunk in _chunks(ids, 500):
+            for chunk in chunks(ids, 500):
                 for external_id, name in session.execute(
                     select(Campaign.external_id, Campaign.name).where(
                         Campaign.system == system, Campaign.external_id.in_(chunk)
@@ -156,7 +156,7 @@ class TouchStore:
     def give_up(self, system: str, record_keys: Sequence[str], reason: str, now: datetime) -> None:
         """Stop retrying these open issues: status `ignored`, with the reason appended."""
         with Session(self._engine) as session, session.begin():
-            for chunk in _chunks(sorted(set(record_keys)), 500):
+            for chunk in chunks(sorted(set(record_keys)), 500):
                 for issue in session.scalars(
                     select(Issue).where(
                         Issue.flow == self.flow,
@@ -213,11 +213,11 @@ class TouchStore:
         with Session(self._engine) as session, session.begin():
             campaign_ids = self._ensure_campaigns(session, page.campaigns, now)
             inserted = self._insert_touches(session, page.touches, campaign_ids, now)
-            _clear_issues(session, self.flow, page.cleared, now)
+            clear_issues(session, self.flow, page.cleared, now)
             for item in page.quarantined:
-                _quarantine(session, self.flow, run_id, item, now)
+                quarantine(session, self.flow, run_id, item, now)
             for move in page.cursors:
-                _move_cursor(session, self.flow, move, now)
+                move_cursor(session, self.flow, move, now)
             return inserted
 
     def record_tasks(
@@ -244,9 +244,9 @@ class TouchStore:
                 ],
                 ["touch_id"],
             )
-            _clear_issues(session, self.flow, cleared, now)
+            clear_issues(session, self.flow, cleared, now)
             for item in quarantined:
-                _quarantine(session, self.flow, run_id, item, now)
+                quarantine(session, self.flow, run_id, item, now)
 
     def _ensure_campaigns(
         self, session: Session, campaigns: Sequence[NewCampaign], now: datetime
@@ -269,7 +269,7 @@ class TouchStore:
             ["system", "external_id"],
         )
         ids: dict[tuple[str, str], int] = {}
-        for chunk in _chunks(sorted(unique), 300):
+        for chunk in chunks(sorted(unique), 300):
             for row_id, system, external_id in session.execute(
                 select(Campaign.id, Campaign.system, Campaign.external_id).where(
                     tuple_(Campaign.system, Campaign.external_id).in_(chunk)
@@ -287,7 +287,7 @@ class TouchStore:
     ) -> int:
         unique = {(t.source_system, t.source_event_id): t for t in touches}
         existing: set[tuple[str, str]] = set()
-        for chunk in _chunks(sorted(unique), 300):
+        for chunk in chunks(sorted(unique), 300):
             existing.update(
                 (system, event_id)
                 for system, event_id in session.execute(
@@ -344,92 +344,5 @@ def _insert_absent(
         statement = sqlite.insert(model).on_conflict_do_nothing(index_elements=keys)
     else:
         raise NotImplementedError(f"the store does not support the {dialect} database")
-    for chunk in _chunks(list(rows), 500):
+    for chunk in chunks(list(rows), 500):
         session.execute(statement, list(chunk))
-
-
-def _clear_issues(session: Session, flow: str, cleared: Sequence[tuple[str, str]], now: datetime) -> None:
-    for system, key in sorted(set(cleared)):
-        session.execute(
-            update(Issue)
-            .where(
-                and_(
-                    Issue.flow == flow,
-                    Issue.system == system,
-                    Issue.status == "open",
-                    Issue.record_key == key,
-                )
-            )
-            .values(status="resolved", resolved_at=now)
-        )
-
-
-def _quarantine(session: Session, flow: str, run_id: int, item: Quarantine, now: datetime) -> None:
-    """One open issue per record and category, its retry count growing (as `SyncState` keeps them)."""
-    row = session.execute(
-        select(Issue).where(
-            Issue.flow == flow,
-            Issue.system == item.system,
-            Issue.record_key == item.record_key,
-            Issue.category == item.category.value,
-            Issue.status == "open",
-        )
-    ).scalar_one_or_none()
-    payload = dict(item.payload) if item.payload is not None else None
-    if row is None:
-        session.add(
-            Issue(
-                flow=flow,
-                system=item.system,
-                object=item.object,
-                record_key=item.record_key,
-                category=item.category.value,
-                message=item.message,
-                remote_code=item.remote_code,
-                remote_message=item.remote_message,
-                payload=payload,
-                status="open",
-                retry_count=0,
-                first_seen_at=now,
-                last_seen_at=now,
-                run_id=run_id,
-            )
-        )
-        session.flush()
-        return
-    row.retry_count += 1
-    row.last_seen_at = now
-    row.message = item.message
-    row.remote_code = item.remote_code
-    row.remote_message = item.remote_message
-    row.payload = payload if payload is not None else row.payload
-    row.run_id = run_id
-
-
-def _move_cursor(session: Session, flow: str, move: CursorMove, now: datetime) -> None:
-    observed = move.observed_at or now
-    row = session.get(Cursor, (flow, move.system, move.object))
-    if row is None:
-        session.add(
-            Cursor(
-                flow=flow,
-                system=move.system,
-                object=move.object,
-                position_at=move.cursor.modified_at,
-                position_id=move.cursor.last_id,
-                updated_at=observed,
-            )
-        )
-        session.flush()
-    else:
-        row.position_at = move.cursor.modified_at
-        row.position_id = move.cursor.last_id
-        row.updated_at = observed
-
-
-T = TypeVar("T")
-
-
-def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
