@@ -78,13 +78,15 @@ def _register() -> None:
     from syncd.cli.db import db
     from syncd.cli.demo import demo
     from syncd.cli.errors import errors
+    from syncd.cli.export import export
+    from syncd.cli.report import report
     from syncd.cli.resync import resync
     from syncd.cli.run import run
     from syncd.cli.sandbox import sandbox
     from syncd.cli.status import status
     from syncd.cli.sync import sync
 
-    for command in (backfill, check, db, demo, errors, resync, run, sandbox, status, sync):
+    for command in (backfill, check, db, demo, errors, export, report, resync, run, sandbox, status, sync):
         main.add_command(command)
 
 

@@ -91,7 +91,9 @@ def mql_value(
                 source=key,
                 mqls=mqls[key],
                 customers=won_customers,
-                won_revenue=won,
+                won_revenue=quantize(
+                    Fraction(won), CENT
+                ),  # store amounts carry 4 places; money reads in cents
                 close_rate=Fraction(won_customers, mqls[key]),
                 revenue_per_customer=quantize(Fraction(won) / won_customers, CENT) if won_customers else None,
                 value_per_mql=quantize(Fraction(won) / mqls[key], CENT),
