@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 from pathlib import Path
 from types import FrameType
 
@@ -15,6 +16,7 @@ from syncd.cli.flows import build_flows, selected_flows
 from syncd.config import load_config
 from syncd.daemon.flowlock import FlowLock
 from syncd.daemon.scheduler import Daemon, Schedule
+from syncd.web.serve import build_server
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +39,22 @@ def run(config_path: Path) -> None:
             log.info("received %s; stopping at the next page boundary", signal.Signals(signum).name)
             daemon.stop()
 
+        token = config.daemon.dashboard_token
+        web = build_server(
+            runtime.store, config.daemon.health_bind, token.get_secret_value() if token else None
+        )
+        web_thread = threading.Thread(target=web.run, name="dashboard", daemon=True)
+        web_thread.start()
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        click.echo(f"syncd running flows {', '.join(built)}; SIGTERM or Ctrl-C stops it", err=True)
-        daemon.serve()
+        click.echo(
+            f"syncd running flows {', '.join(built)}; dashboard and /healthz on "
+            f"http://{config.daemon.health_bind}; SIGTERM or Ctrl-C stops it",
+            err=True,
+        )
+        try:
+            daemon.serve()
+        finally:
+            web.should_exit = True
+            web_thread.join(timeout=10)
     click.echo("syncd stopped", err=True)

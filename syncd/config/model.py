@@ -228,7 +228,10 @@ class FlowConfig(_Section):
 
 
 class DaemonConfig(_Section):
+    # Where the daemon serves its dashboard and /healthz.
     health_bind: str = "127.0.0.1:8080"
+    # Required to serve the dashboard on a non-loopback address; readers send it as a Bearer token.
+    dashboard_token: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("log_level", mode="before")

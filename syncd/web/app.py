@@ -18,13 +18,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from syncd.reports.errors import ReportError
 from syncd.reports.store import store_version
 from syncd.web import figures, views
 from syncd.web.auth import SecurityHeaders, TokenGate
 from syncd.web.cache import LruCache
+from syncd.web.health import health_endpoint
 from syncd.web.markup import Markup
 from syncd.web.query import DashboardSettings, Query, parse_query
 
@@ -142,9 +143,13 @@ def create_app(
     routes = [Route("/", dashboard.home, methods=["GET"])]
     routes += [Route(f"/{name}", dashboard.html, methods=["GET"]) for name in PAGES]
     routes.append(Route("/api/{page}", dashboard.api, methods=["GET"]))
-    middleware = [Middleware(SecurityHeaders)]
-    if token is not None:
-        middleware.append(Middleware(TokenGate, token=token))
-    app = Starlette(routes=routes, middleware=middleware)
+    gated = Starlette(
+        routes=routes, middleware=[Middleware(TokenGate, token=token)] if token is not None else []
+    )
+    # /healthz stays outside the token gate: container probes carry no token, and it shows no data.
+    app = Starlette(
+        routes=[Route("/healthz", health_endpoint(engine), methods=["GET"]), Mount("/", app=gated)],
+        middleware=[Middleware(SecurityHeaders)],
+    )
     app.state.dashboard = dashboard
     return app

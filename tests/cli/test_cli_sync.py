@@ -174,8 +174,19 @@ def test_check_validates_mappings_against_the_live_schemas(config: Path, tmp_pat
     assert f"{bad_mapping}:" in bad.stderr
 
 
-def test_run_stops_cleanly_on_sigterm_after_a_cycle(config: Path) -> None:
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_run_serves_health_and_stops_cleanly_on_sigterm_after_a_cycle(config: Path) -> None:
     assert _syncd("db", "upgrade", "--config", str(config)).exit_code == 0
+    bind = f"127.0.0.1:{_free_port()}"
+    config.write_text(config.read_text(encoding="utf-8") + f"daemon:\n  health_bind: {bind}\n", "utf-8")
     daemon = subprocess.Popen(
         [sys.executable, "-m", "syncd", "run", "--config", str(config)],
         stdout=subprocess.PIPE,
@@ -194,6 +205,11 @@ def test_run_stops_cleanly_on_sigterm_after_a_cycle(config: Path) -> None:
                 )
             time.sleep(0.2)
         assert finished >= 1, "the daemon never finished a cycle"
+        health = httpx.get(f"http://{bind}/healthz", timeout=10, trust_env=False)
+        assert health.status_code == 200
+        assert health.json()["flows"]["contacts"]["status"] == "succeeded"
+        # The dashboard itself answers too (on loopback, no token needed).
+        assert httpx.get(f"http://{bind}/sync", timeout=30, trust_env=False).status_code == 200
         daemon.send_signal(signal.SIGTERM)
         _, stderr = daemon.communicate(timeout=60)
     finally:
@@ -242,3 +258,11 @@ def test_backfill_shows_what_it_will_read_and_then_leaves_nothing_to_read(config
     again = _syncd("backfill", "--config", str(config))
     assert again.exit_code == 0, again.output
     assert "created 0, updated 0" in again.stdout
+
+
+def test_run_refuses_a_dashboard_open_to_the_network_without_a_token(config: Path) -> None:
+    assert _syncd("db", "upgrade", "--config", str(config)).exit_code == 0
+    config.write_text(config.read_text(encoding="utf-8") + "daemon:\n  health_bind: 0.0.0.0:8080\n", "utf-8")
+    result = _syncd("run", "--config", str(config))
+    assert result.exit_code == 2
+    assert "refusing to serve the dashboard on 0.0.0.0:8080 without a token" in result.stderr

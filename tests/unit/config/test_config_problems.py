@@ -244,7 +244,7 @@ daemon:
         "config.yaml:12:5 salesforce.auth.pasword: unknown key — did you mean 'password'? "
         "allowed here: flow, client_id, client_secret, username, password, security_token",
         "config.yaml:14:3 daemon.log_levl: unknown key — did you mean 'log_level'? "
-        "allowed here: health_bind, log_level",
+        "allowed here: health_bind, dashboard_token, log_level",
     ]
 
 
