@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -85,12 +86,12 @@ class _SandboxMiddleware:
         self._counters.record(f"{method} {self._template(scope)}")
         delay = self._latency_ms()
         if delay > 0:
-            await asyncio.sleep(delay / 1000)
+            await sleep_precisely(delay / 1000)
         rule = self._injector.pick(method, path)
         if rule is None:
             await self.app(scope, receive, send)
         elif rule.kind == "latency":
-            await asyncio.sleep(rule.latency_ms / 1000)
+            await sleep_precisely(rule.latency_ms / 1000)
             await self.app(scope, receive, send)
         elif rule.kind == "status":
             await self._send_error(rule, send)
@@ -173,3 +174,17 @@ async def _drop(scope: Scope, receive: Receive, *, reset: bool) -> None:
         async with asyncio.timeout(2.0):
             while (await receive())["type"] != "http.disconnect":
                 pass
+
+
+# The event loop's timers wake up to a millisecond late (epoll timeouts round up), which would add
+# ~5% to a 20 ms simulated latency: sleep to just before the deadline, then yield until it passes.
+_TIMER_SLACK = 0.0015
+
+
+async def sleep_precisely(seconds: float) -> None:
+    """Wait `seconds` to within a fraction of a millisecond, spinning (yielding) for at most ~1.5 ms."""
+    deadline = time.perf_counter() + seconds
+    if seconds > _TIMER_SLACK:
+        await asyncio.sleep(seconds - _TIMER_SLACK)
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(0)
