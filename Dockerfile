@@ -9,6 +9,7 @@ COPY pyproject.toml README.md ./
 COPY syncd ./syncd
 COPY connectors ./connectors
 COPY migrations ./migrations
+COPY mappings ./mappings
 # The cacert secret is this build host's CA bundle when one is offered; without it the image's own is used.
 RUN --mount=type=secret,id=cacert,target=/etc/ssl/certs/ca-certificates.crt \
     python -m venv /opt/build \

@@ -15,6 +15,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 IMAGE=${SYNCD_SMOKE_IMAGE:-localhost/syncd:smoke}
+SERVE_NAME="syncd-smoke-serve-$$"
 BASE_IMAGE=localhost/python:3.11-slim
 CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 export CONTAINERS_CONF=${CONTAINERS_CONF:-/tmp/containers-syncd.conf}
@@ -58,6 +59,7 @@ WORK=$(mktemp -d /tmp/syncd-smoke.XXXXXX)
 VOLUME=syncd-smoke-$$
 cleanup() {
   podman volume rm -f "$VOLUME" >/dev/null 2>&1 || true
+  podman_ rm -f "$SERVE_NAME" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -101,8 +103,10 @@ say "syncd --help"
 run_syncd help -- --help
 expect_status help 0 "syncd --help"
 expect_text help.out "Usage: syncd" "syncd --help"
-for command in check db status; do expect_text help.out "$command" "syncd --help lists $command"; done
-ok "--help lists check, db and status"
+for command in backfill check db demo errors export report resync run sandbox status sync; do
+  expect_text help.out "$command" "syncd --help lists $command"
+done
+ok "--help lists every command"
 
 say "runs as a non-root user; entrypoint, stop signal and default command"
 run_syncd whoami --entrypoint id -- -u
@@ -175,5 +179,26 @@ run_syncd status "${mounts[@]}" -e HUBSPOT_ACCESS_TOKEN=pat-smoke -v "$VOLUME:/v
 expect_status status 0 "syncd status in a fresh container"
 expect_text status.out "store: sqlite:////var/lib/syncd/syncd.db" "syncd status"
 ok "db upgrade, then status from a new container on the same volume"
+
+say "the whole product inside the image: syncd demo (simulators, SDKs, engine, store)"
+run_syncd demo -- demo --contacts 200
+expect_status demo 0 "syncd demo"
+expect_text demo.out "1. First sync, both ways" "syncd demo"
+expect_text demo.out "0 writes (nothing changed, nothing echoed)" "syncd demo"
+ok "$(grep -F "Next cycle" "$WORK/demo.out")"
+
+say "SIGTERM (podman stop) ends a long-running command cleanly"
+podman_ run -d --name "$SERVE_NAME" --network=host "$IMAGE" sandbox serve --contacts 50 \
+  --hubspot-port 0 --salesforce-port 0 >/dev/null
+for _ in $(seq 1 120); do
+  podman_ logs "$SERVE_NAME" 2>/dev/null | grep -q '"hubspot"' && break
+  sleep 0.5
+done
+podman_ logs "$SERVE_NAME" 2>/dev/null | grep -q '"hubspot"' || { podman_ logs "$SERVE_NAME" >&2; fail "sandbox serve never started"; }
+podman_ stop --time 20 "$SERVE_NAME" >/dev/null
+code=$(podman_ inspect --format '{{.State.ExitCode}}' "$SERVE_NAME")
+podman_ rm -f "$SERVE_NAME" >/dev/null
+[ "$code" = 0 ] || fail "syncd exited with status $code on SIGTERM"
+ok "sandbox serve stopped on SIGTERM with exit status 0"
 
 say "container smoke test passed"

@@ -347,7 +347,8 @@ def create_query(org: SalesforceOrg, req: ApiRequest) -> ApiResponse:
         is_query=True,
         plan=plan,
         rows=rows,
-        state="UploadComplete",
+        # Accepted (the create answer says UploadComplete), then InProgress for the configured polls.
+        state="InProgress",
         polls_left=org.settings.bulk_in_progress_polls,
     )
     if job.polls_left == 0:

@@ -98,6 +98,17 @@ def test_bulk_client_polls_until_a_slow_job_completes(fresh: SalesforceSandbox) 
     assert job["state"] == "JobComplete" and job["jobType"] == "V2Ingest"
 
 
+def test_a_slow_bulk_query_job_goes_in_progress_then_completes(fresh: SalesforceSandbox) -> None:
+    control(fresh, "POST", "/settings", json={"bulk_in_progress_polls": 2})
+    sf = token_login(fresh)
+    created = sf.restful(
+        "jobs/query", method="POST", json={"operation": "query", "query": "SELECT Id FROM Lead"}
+    )
+    assert created["state"] == "UploadComplete"
+    states = [sf.restful(f"jobs/query/{created['id']}")["state"] for _ in range(3)]
+    assert states == ["InProgress", "InProgress", "JobComplete"]
+
+
 def test_bulk_query_without_order_by_returns_rows_in_no_set_order(sf: Salesforce) -> None:
     rest_order = [r["Id"] for r in sf.query_all("SELECT Id FROM Task")["records"]]
     bulk_order = [
