@@ -72,13 +72,6 @@ class PagePlan:
     # Source records fully in step (no write needed): their links and bases are recorded as is.
     in_step: list[tuple[RecordRef, str, int | None]] = field(default_factory=list)
 
-    def writes_for(self, system: str) -> dict[str, list[PlannedWrite]]:
-        by_object: dict[str, list[PlannedWrite]] = {}
-        for planned in self.writes:
-            if planned.system == system:
-                by_object.setdefault(planned.object, []).append(planned)
-        return by_object
-
 
 @dataclass(frozen=True)
 class PageInput:

@@ -64,11 +64,6 @@ def split_units(units: int, weights: Sequence[int]) -> list[int]:
     return parts
 
 
-def split_amount(value: Decimal, weights: Sequence[int], quantum: Decimal = CENT) -> list[Decimal]:
-    """Split a Decimal amount by integer weights into quantised Decimals summing exactly to it."""
-    return [units * quantum for units in split_units(to_units(value, quantum), weights)]
-
-
 def fraction_weights(shares: Sequence[Fraction]) -> list[int]:
     """Scale exact fractional shares to integer weights with the same proportions."""
     denominator = math.lcm(*(s.denominator for s in shares)) if shares else 1

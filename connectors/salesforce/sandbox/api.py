@@ -91,7 +91,3 @@ class ApiRoute:
     template: str
     handler: Handler
     kind: RouteKind = "other"
-
-
-def error_response(exc: ApiError) -> ApiResponse:
-    return ApiResponse(exc.status, exc.body())

@@ -49,10 +49,6 @@ def normalize_id(value: str) -> str | None:
     return None
 
 
-def prefix_of(record_id: str) -> str:
-    return record_id[:3]
-
-
 class IdGenerator:
     """Hands out 18-character ids per key prefix, deterministic for a given seed."""
 

@@ -32,10 +32,6 @@ def sf_datetime_literal(when: datetime) -> str:
     return when.isoformat(timespec="milliseconds")[:23] + "+0000"
 
 
-def parse_sf_datetime(value: str) -> datetime:
-    return datetime.strptime(value[:23], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
-
-
 @dataclass(frozen=True)
 class Deletion:
     sobject: str
