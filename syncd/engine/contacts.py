@@ -324,7 +324,7 @@ class ContactFlow:
         person_ids |= {known[r.email] for r in work if r.ref.id not in source_links and r.email in known}
         target_links = self._state.links_by_person(leg.target.system, person_ids)
         peer_links = self._state.links_by_person(source.system, person_ids)
-        targets = self._fetch_targets(leg, work, target_links)
+        targets = self._fetch_targets(leg, work, target_links, source_links, bases)
         peers = self._fetch_peers(leg, obj, work)
         links = [
             IdentityLink(RecordRef(link.system, link.object, link.external_id), str(link.person_id))
@@ -415,16 +415,29 @@ class ContactFlow:
         return list(seen.values())
 
     def _fetch_targets(
-        self, leg: _Leg, records: Sequence[NormalizedRecord], target_links: Mapping[int, list[Link]]
+        self,
+        leg: _Leg,
+        records: Sequence[NormalizedRecord],
+        target_links: Mapping[int, list[Link]],
+        source_links: Mapping[str, Link],
+        bases: Mapping[int, Mapping[str, FieldBase]],
     ) -> list[NormalizedRecord]:
-        """Every target record the page may touch: linked ones by id, the rest by email (all objects)."""
+        """Every target record the page may touch: linked ones by id; by email (all objects) those of
+        unlinked records, and of linked records whose email changed (it may now be held by another
+        record). A linked record with its synced email needs no email lookup: one read per object."""
         if not records:
             return []
         ids_by_object: dict[str, set[str]] = {}
         for group in target_links.values():
             for link in group:
                 ids_by_object.setdefault(link.object, set()).add(link.external_id)
-        emails = sorted({r.email for r in records if r.email})
+        emails = sorted(
+            {
+                r.email
+                for r in records
+                if r.email and self._email_unsettled(r, source_links, bases, leg.source.side)
+            }
+        )
         target = leg.target
         found: list[NormalizedRecord] = []
         for obj in leg.target_objects:
@@ -441,6 +454,19 @@ class ContactFlow:
                     )
                 )
         return found
+
+    def _email_unsettled(
+        self,
+        record: NormalizedRecord,
+        links: Mapping[str, Link],
+        bases: Mapping[int, Mapping[str, FieldBase]],
+        side: Side,
+    ) -> bool:
+        link = links.get(record.ref.id)
+        if link is None:
+            return True
+        base = bases.get(link.person_id, {}).get(self._mapping.identity)
+        return base is None or canonical_email(base.on(side)) != record.email
 
     def _reread(
         self,

@@ -193,6 +193,29 @@ def test_one_sided_edits_cross_once_and_do_not_echo(world: World, first: FirstSy
     assert not [k for k in after.counts if k.endswith(("created", "updated"))], after.counts
 
 
+def test_one_hubspot_edit_costs_salesforce_a_probe_a_read_and_a_write(world: World, first: FirstSync) -> None:
+    # Quiet first: the re-read window after earlier writes is consumed.
+    for _ in range(2):
+        world.let_time_pass(300)
+        world.run()
+    person = next(ids for ids in _linked(world).values() if ids["salesforce"][0] == "Lead")
+    world.post(
+        "hubspot",
+        f"/__sandbox/objects/contacts/{person['hubspot'][1]}/properties",
+        {"properties": {"jobtitle": "Director of Lifecycle"}},
+    )
+    world.let_time_pass(60)
+    world.reset_counters()
+
+    summary = world.run()
+
+    assert summary.counts.get("salesforce.updated") == 1, summary.counts
+    calls = world.counters("salesforce")
+    # The composite probe of both objects, the linked Lead read by id, and the update: no lookup by
+    # email, since the person's email did not change.
+    assert sum(calls.values()) == 3, calls
+
+
 def _salesforce_record(world: World, sobject: str, record_id: str) -> dict[str, Any]:
     snapshot = world.get("salesforce", "/__sandbox/snapshot")
     return next(r for r in snapshot["objects"][sobject] if r["Id"] == record_id)
