@@ -12,17 +12,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from syncd.cli.compose import open_runtime
-from syncd.cli.db import store_url
+from syncd.cli.db import read_store, store_url
 from syncd.cli.flows import build_flows, selected_flows
 from syncd.cli.sync import EXIT_FLOW_FAILED, print_summary
 from syncd.config import load_config
 from syncd.engine.contacts import ContactFlow
 from syncd.errors import IssueCategory
-from syncd.store.db import make_engine, session_factory
-from syncd.store.migrate import require_head
+from syncd.store.db import session_factory
 from syncd.store.models import Issue
 
 _COLUMNS = (
@@ -77,20 +76,19 @@ def _issues(
     flow: str | None,
     include_closed: bool,
 ) -> list[Issue]:
-    engine = make_engine(store_url(config_path, url))
-    try:
-        require_head(engine)
-        query = select(Issue).order_by(Issue.category, Issue.last_seen_at.desc(), Issue.id)
-        if not include_closed:
-            query = query.where(Issue.status == "open")
-        if categories:
-            query = query.where(Issue.category.in_(categories))
-        if flow:
-            query = query.where(Issue.flow == flow)
+    query = select(Issue).order_by(Issue.category, Issue.last_seen_at.desc(), Issue.id)
+    if not include_closed:
+        query = query.where(Issue.status == "open")
+    if categories:
+        query = query.where(Issue.category.in_(categories))
+    if flow:
+        query = query.where(Issue.flow == flow)
+
+    def read(engine: Engine) -> list[Issue]:
         with session_factory(engine)() as session:
             return list(session.scalars(query))
-    finally:
-        engine.dispose()
+
+    return read_store(store_url(config_path, url), read)
 
 
 @click.group()

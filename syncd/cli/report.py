@@ -23,12 +23,8 @@ from typing import Any, TypeVar
 
 import click
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
-from syncd.cli.db import store_url
-from syncd.config import mask_url
-from syncd.errors import StoreNotReadyError
+from syncd.cli.db import read_store, store_url
 from syncd.reports import store as loaders
 from syncd.reports.business_hours import BusinessHours
 from syncd.reports.costs import CostProration
@@ -46,8 +42,6 @@ from syncd.reports.shapley import MAX_EXACT_CHANNELS, shapley
 from syncd.reports.sla import DEFAULT_FOLLOWUP_DAYS, DEFAULT_MIN_ATTEMPTS, SlaStats, sla
 from syncd.reports.stages import DEFAULT_STAGES
 from syncd.reports.types import ConversionType, GroupBy, Period
-from syncd.store.db import make_engine
-from syncd.store.migrate import require_head
 
 EXIT_REPORT_ERROR = 2
 MODELS = [m.value for m in RuleModel] + list(DATA_DRIVEN_MODELS)
@@ -87,40 +81,6 @@ class Source:
         assert self.url is not None
         inputs = read_store(self.url, from_store)
         return Dataset(**{f.name: getattr(inputs, f.name) for f in fields(Dataset)})
-
-
-T = TypeVar("T")
-
-
-def read_store(url: str, read: Callable[[Engine], T]) -> T:
-    """Run `read` against a migrated store; an unreachable, missing or old store is a clear error."""
-    _refuse_missing_sqlite_file(url)
-    engine = make_engine(url)
-    try:
-        require_head(engine)
-        return read(engine)
-    except SQLAlchemyError as exc:
-        raise StoreNotReadyError(
-            f"cannot read the store at {mask_url(url)}: {exc.__class__.__name__}",
-            hint="check store.url and that the database server is reachable",
-        ) from exc
-    finally:
-        engine.dispose()
-
-
-def _refuse_missing_sqlite_file(url: str) -> None:
-    # Connecting would create an empty SQLite file; a report must write nothing.
-    parsed = make_url(url)
-    database = parsed.database or ""
-    if (
-        parsed.get_backend_name() == "sqlite"
-        and database not in ("", ":memory:")
-        and not Path(database).exists()
-    ):
-        raise StoreNotReadyError(
-            f"there is no store at {mask_url(url)} (no file {database})",
-            hint="run `syncd db upgrade --config FILE` to create it, or fix store.url",
-        )
 
 
 # --- parameters -----------------------------------------------------------------------------

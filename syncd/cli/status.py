@@ -9,14 +9,10 @@ from typing import Any
 
 import click
 from sqlalchemy import Engine, func, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
-from syncd.cli.db import store_url
+from syncd.cli.db import read_store, store_url
 from syncd.config import mask_url
-from syncd.errors import StoreNotReadyError
-from syncd.store.db import make_engine, session_factory
-from syncd.store.migrate import require_head
+from syncd.store.db import session_factory
 from syncd.store.models import Issue, Run
 
 
@@ -31,37 +27,11 @@ from syncd.store.models import Issue, Run
 def status(config_path: Path | None, url: str | None) -> None:
     """Show the last run of each flow and the open issues by category."""
     target = store_url(config_path, url)
-    _refuse_missing_sqlite_file(target)
-    engine = make_engine(target)
-    try:
-        require_head(engine)
-        runs, issues = _read(engine)
-    except SQLAlchemyError as exc:
-        raise StoreNotReadyError(
-            f"cannot read the store at {mask_url(target)}: {exc.__class__.__name__}",
-            hint="check store.url and that the database server is reachable",
-        ) from exc
-    finally:
-        engine.dispose()
+    runs, issues = read_store(target, _read)
     click.echo(f"store: {mask_url(target)}")
     click.echo(_runs_table(runs))
     click.echo(_budget_table(runs))
     click.echo(_issues_table(issues))
-
-
-def _refuse_missing_sqlite_file(url: str) -> None:
-    # Connecting would create an empty SQLite file; a status query must write nothing.
-    parsed = make_url(url)
-    database = parsed.database or ""
-    if (
-        parsed.get_backend_name() == "sqlite"
-        and database not in ("", ":memory:")
-        and not Path(database).exists()
-    ):
-        raise StoreNotReadyError(
-            f"there is no store at {mask_url(url)} (no file {database})",
-            hint="run `syncd db upgrade --config FILE` to create it, or fix store.url",
-        )
 
 
 def _read(engine: Engine) -> tuple[list[Run], list[tuple[str, int]]]:

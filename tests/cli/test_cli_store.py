@@ -202,3 +202,12 @@ def test_upgrade_rejects_an_unsupported_url() -> None:
     result = CliRunner().invoke(main, ["db", "upgrade", "--url", "mysql://db/syncd"])
     assert result.exit_code == 2
     assert "unsupported database 'mysql'" in result.stderr
+
+
+def test_errors_list_on_a_missing_sqlite_file_refuses_and_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "typo.db"
+    result = CliRunner().invoke(main, ["errors", "list", "--url", f"sqlite:///{path}"])
+    assert result.exit_code == 1
+    assert "there is no store at" in result.stderr
+    assert "syncd db upgrade" in result.stderr
+    assert not path.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -37,8 +38,18 @@ def sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubSpo
         yield hubspot, salesforce
 
 
+def _control_planes(
+    hubspot: HubSpotSandbox, salesforce: SalesforceSandbox
+) -> list[tuple[str, ssl.SSLContext | bool]]:
+    """Each simulator's base URL and how to verify it (Salesforce serves TLS from its test CA)."""
+    return [
+        (hubspot.base_url, False),
+        (salesforce.instance_url, ssl.create_default_context(cafile=salesforce.ca_file)),
+    ]
+
+
 def _reset(hubspot: HubSpotSandbox, salesforce: SalesforceSandbox) -> None:
-    for base, verify in ((hubspot.base_url, False), (salesforce.instance_url, str(salesforce.ca_file))):
+    for base, verify in _control_planes(hubspot, salesforce):
         with httpx.Client(base_url=base, verify=verify, trust_env=False) as client:
             client.post("/__sandbox/reset", json={"seed": 11}).raise_for_status()
             client.delete("/__sandbox/counters").raise_for_status()
@@ -47,7 +58,7 @@ def _reset(hubspot: HubSpotSandbox, salesforce: SalesforceSandbox) -> None:
 def _snapshots(hubspot: HubSpotSandbox, salesforce: SalesforceSandbox) -> list[Any]:
     """Every record of both systems: equal snapshots mean nothing was written in between."""
     found = []
-    for base, verify in ((hubspot.base_url, False), (salesforce.instance_url, str(salesforce.ca_file))):
+    for base, verify in _control_planes(hubspot, salesforce):
         with httpx.Client(base_url=base, verify=verify, trust_env=False, timeout=60) as client:
             snapshot = client.get("/__sandbox/snapshot").json()
             snapshot.pop("now", None)  # the simulator's clock, not a record
