@@ -15,7 +15,7 @@ from syncd.cli.compose import (
     validated_mapping,
 )
 from syncd.cli.flows import selected_flows
-from syncd.config import Config, FlowConfig, load_config
+from syncd.config import Config, FlowConfig, MappedFlowConfig, load_config
 from syncd.engine.engagements import EngagementSettings
 from syncd.errors import ConfigError
 from syncd.mapping.defaults import default_mapping
@@ -57,6 +57,7 @@ def _check_mappings_live(config: Config, flows: Mapping[str, FlowConfig]) -> Non
                 if name == "engagements":
                     require_task_key(salesforce, EngagementSettings())
                 else:
+                    assert isinstance(flow, MappedFlowConfig), name
                     validated_mapping(hubspot, salesforce, flow.mapping or default_mapping(name))
             except ConfigError as exc:
                 problems.extend(exc.problems)
@@ -70,7 +71,7 @@ def _check_mappings_live(config: Config, flows: Mapping[str, FlowConfig]) -> Non
 def summary(config: Config) -> str:
     enabled = config.enabled_flows()
     flows = ", ".join(f"{name} every {flow.interval_seconds}s" for name, flow in enabled.items())
-    disabled = len(config.flows) - len(enabled)
+    disabled = len(config.flows.configured()) - len(enabled)
     flow_text = f"flows: {flows}" if flows else "no flows enabled"
     if disabled:
         flow_text += f" ({disabled} disabled)"

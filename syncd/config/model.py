@@ -6,17 +6,13 @@ print; `store.url` is left out of reprs and masked in dumps because it may carry
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
-    ValidationInfo,
     field_serializer,
     field_validator,
     model_validator,
@@ -25,18 +21,15 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from syncd.config.base import Section, existing_file
+from syncd.config.flows import FlowConfig, FlowsConfig
+
 DEFAULT_STORE_URL = "sqlite:///syncd.db"
 """A SQLite file named syncd.db in the working directory: no database server needed."""
 
-FlowName = Literal["contacts", "deals", "engagements", "activities"]
-FLOW_NAMES: tuple[str, ...] = get_args(FlowName)
 
 # Salesforce's generic login hosts cannot serve the client-credentials flow: it needs the org's My Domain.
 _GENERIC_LOGIN_HOSTS = ("login.salesforce.com", "test.salesforce.com")
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 _LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -59,7 +52,7 @@ def _https_url(value: str) -> str:
     return value.rstrip("/")
 
 
-class StoreConfig(_Section):
+class StoreConfig(Section):
     url: str = Field(default=DEFAULT_STORE_URL, repr=False)
 
     @field_validator("url")
@@ -102,35 +95,20 @@ def mask_url(url: str) -> str:
         return url
 
 
-class HubSpotLimits(_Section):
+class HubSpotLimits(Section):
     burst_per_10s: int = Field(default=100, ge=1)
     daily: int = Field(default=250_000, ge=1)
     search_per_second: int = Field(default=5, ge=1)
 
 
-def _existing_file(value: Path | None, info: ValidationInfo) -> Path | None:
-    """A path relative to the config file's folder, which must name an existing file."""
-    if value is None:
-        return None
-    base = (info.context or {}).get("base_dir")
-    path = value if value.is_absolute() or base is None else Path(base) / value
-    if not path.is_file():
-        raise PydanticCustomError(
-            "file_missing",
-            "file {path} does not exist — fix the path (relative paths are relative to the config file)",
-            {"path": str(path)},
-        )
-    return path
-
-
-class HubSpotConfig(_Section):
+class HubSpotConfig(Section):
     access_token: SecretStr
     base_url: str = "https://api.hubapi.com"
     # A CA bundle to verify the API's TLS certificate (a TLS-intercepting proxy, a test server).
     ca_file: Path | None = None
     limits: HubSpotLimits = HubSpotLimits()
 
-    _ca_file_exists = field_validator("ca_file")(_existing_file)
+    _ca_file_exists = field_validator("ca_file")(existing_file)
 
     @field_validator("base_url")
     @classmethod
@@ -138,7 +116,7 @@ class HubSpotConfig(_Section):
         return _https_url(value)
 
 
-class PasswordAuth(_Section):
+class PasswordAuth(Section):
     """OAuth username-password flow: it needs the connected app's id and secret as well as the user's."""
 
     flow: Literal["password"]
@@ -150,13 +128,13 @@ class PasswordAuth(_Section):
     security_token: SecretStr | None = None
 
 
-class ClientCredentialsAuth(_Section):
+class ClientCredentialsAuth(Section):
     flow: Literal["client_credentials"]
     client_id: str = Field(min_length=1)
     client_secret: SecretStr
 
 
-class JwtAuth(_Section):
+class JwtAuth(Section):
     flow: Literal["jwt"]
     client_id: str = Field(min_length=1)
     username: str = Field(min_length=1)
@@ -166,11 +144,11 @@ class JwtAuth(_Section):
 SalesforceAuth = Annotated[PasswordAuth | ClientCredentialsAuth | JwtAuth, Field(discriminator="flow")]
 
 
-class SalesforceLimits(_Section):
+class SalesforceLimits(Section):
     daily_allocation: int = Field(default=5000, ge=1)
 
 
-class SalesforceConfig(_Section):
+class SalesforceConfig(Section):
     login_url: str = "https://login.salesforce.com"
     api_version: str = "62.0"
     auth: SalesforceAuth
@@ -178,7 +156,7 @@ class SalesforceConfig(_Section):
     ca_file: Path | None = None
     limits: SalesforceLimits = SalesforceLimits()
 
-    _ca_file_exists = field_validator("ca_file")(_existing_file)
+    _ca_file_exists = field_validator("ca_file")(existing_file)
 
     @field_validator("login_url")
     @classmethod
@@ -218,16 +196,7 @@ class SalesforceConfig(_Section):
         return self
 
 
-class FlowConfig(_Section):
-    enabled: bool = True
-    interval_seconds: int = Field(default=60, ge=10)
-    # The field mapping; None means the mapping shipped with syncd for this flow.
-    mapping: Path | None = None
-
-    _mapping_file_exists = field_validator("mapping")(_existing_file)
-
-
-class DaemonConfig(_Section):
+class DaemonConfig(Section):
     # Where the daemon serves its dashboard and /healthz.
     health_bind: str = "127.0.0.1:8080"
     # Required to serve the dashboard on a non-loopback address; readers send it as a Bearer token.
@@ -267,15 +236,15 @@ class DaemonConfig(_Section):
         return int(self.health_bind.rpartition(":")[2])
 
 
-class Config(_Section):
+class Config(Section):
     """The whole resolved configuration."""
 
     store: StoreConfig = StoreConfig()
     hubspot: HubSpotConfig
     salesforce: SalesforceConfig
-    flows: Mapping[FlowName, FlowConfig] = Field(default_factory=dict)
+    flows: FlowsConfig = FlowsConfig()
     daemon: DaemonConfig = DaemonConfig()
 
     def enabled_flows(self) -> dict[str, FlowConfig]:
-        """The flows that should run, in the order the file lists them."""
-        return {name: flow for name, flow in self.flows.items() if flow.enabled}
+        """The flows that should run, in the order they run in (FLOW_NAMES)."""
+        return {name: flow for name, flow in self.flows.configured().items() if flow.enabled}

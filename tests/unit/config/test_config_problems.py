@@ -98,7 +98,9 @@ CASES = [
     ),
     pytest.param(
         GOOD + "flows:\n  leads:\n    mapping: leads.yaml\n",
-        "config.yaml:10:3 flows.leads: unknown name — use one of: contacts, deals, engagements, activities",
+        "config.yaml:10:3 flows.leads: unknown key — did you mean 'deals'? allowed here: "
+        "contacts, deals, campaigns, "
+        "engagements, activities, alerts",
         id="unknown-flow-name",
     ),
     pytest.param(
@@ -251,7 +253,9 @@ daemon:
 def test_an_unknown_flow_is_one_problem_not_one_per_key_inside_it() -> None:
     found = problems(GOOD + "flows:\n  leads:\n    interval_seconds: 1\n    mapping: nowhere.yaml\n")
     assert [p for p in found if "flows" in p] == [
-        "config.yaml:10:3 flows.leads: unknown name — use one of: contacts, deals, engagements, activities"
+        "config.yaml:10:3 flows.leads: unknown key — did you mean 'deals'? allowed here: "
+        "contacts, deals, campaigns, "
+        "engagements, activities, alerts"
     ]
 
 

@@ -79,7 +79,7 @@ def test_defaults_apply_when_keys_are_left_out(tmp_path: Path) -> None:
     assert config.salesforce.login_url == "https://login.salesforce.com"
     assert config.salesforce.api_version == "62.0"
     assert config.salesforce.limits.daily_allocation == 5000
-    assert config.flows == {}
+    assert config.flows.configured() == {}
     assert (config.daemon.health_host, config.daemon.health_port) == ("127.0.0.1", 8080)
     assert config.daemon.log_level == "INFO"
 
@@ -121,9 +121,9 @@ daemon:
   health_bind: 0.0.0.0:9000
 """
     config = load_config(write_config(tmp_path, jwt_config("${file:k}", extra)), env=ENV)
-    assert list(config.flows) == ["contacts", "deals"]
-    assert config.flows["contacts"].mapping == tmp_path / "mappings" / "contacts.yaml"
-    assert config.flows["contacts"].interval_seconds == 60
+    assert list(config.flows.configured()) == ["contacts", "deals"]
+    assert config.flows.configured()["contacts"].mapping == tmp_path / "mappings" / "contacts.yaml"
+    assert config.flows.configured()["contacts"].interval_seconds == 60
     assert list(config.enabled_flows()) == ["contacts"]
     assert config.daemon.log_level == "DEBUG"
     assert config.daemon.health_port == 9000
