@@ -6,7 +6,7 @@ Everything else in syncd sees systems only through `syncd.connector.Connector`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -27,6 +27,7 @@ from syncd.config.model import ClientCredentialsAuth, Config, JwtAuth, PasswordA
 from syncd.connector import ObjectSchema
 from syncd.engine.contacts import ContactFlow, FlowSettings
 from syncd.engine.engagements import EngagementFlow, EngagementSettings
+from syncd.engine.probe import SharedProbe
 from syncd.errors import ConfigError
 from syncd.mapping.loader import load_mapping
 from syncd.mapping.model import FlowMapping
@@ -85,11 +86,19 @@ def salesforce_from_config(config: Config) -> SalesforceConnector:
 
 @dataclass
 class Runtime:
-    """Open connections to both systems and the store; close() releases them."""
+    """Open connections to both systems and the store; close() releases them.
+
+    Flows read Salesforce through `probe`, which serves a cycle's first pages from one shared
+    prefetch (syncd/engine/probe.py); `salesforce` is the connector itself (describe, validation).
+    """
 
     hubspot: HubSpotConnector
     salesforce: SalesforceConnector
     store: Engine
+    probe: SharedProbe = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.probe = SharedProbe(self.salesforce)
 
     def close(self) -> None:
         self.hubspot.close()
@@ -158,7 +167,7 @@ def contact_flow(
         name=mapping.flow,
         owners=owners,
         hubspot=runtime.hubspot,
-        salesforce=runtime.salesforce,
+        salesforce=runtime.probe,
         store=runtime.store,
         mapping=mapping,
         schemas=schemas,
@@ -190,7 +199,7 @@ def engagement_flow(
     return EngagementFlow(
         name="engagements",
         hubspot=runtime.hubspot,
-        salesforce=runtime.salesforce,
+        salesforce=runtime.probe,
         store=runtime.store,
         clock=clock,
         settings=settings,

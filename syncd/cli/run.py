@@ -33,6 +33,7 @@ def run(config_path: Path) -> None:
         daemon = Daemon(
             {name: Schedule(flow, flows[name].interval_seconds) for name, flow in built.items()},
             lambda name: FlowLock(runtime.store, name),
+            probe=runtime.probe,
         )
 
         def stop(signum: int, _frame: FrameType | None) -> None:

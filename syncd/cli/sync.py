@@ -46,9 +46,14 @@ def sync(config_path: Path, once: bool, only: str | None, dry_run: bool) -> None
     flows = selected_flows(config, only)
     failed = False
     with open_runtime(config) as runtime:
-        for name, flow in build_flows(runtime, flows, dry_run=dry_run).items():
-            summary = flow.run("once", threading.Event())
-            print_summary(name, summary, dry_run=dry_run)
-            failed = failed or summary.status not in ("succeeded",)
+        built = build_flows(runtime, flows, dry_run=dry_run)
+        runtime.probe.prefetch_for(built.values())
+        try:
+            for name, flow in built.items():
+                summary = flow.run("once", threading.Event())
+                print_summary(name, summary, dry_run=dry_run)
+                failed = failed or summary.status not in ("succeeded",)
+        finally:
+            runtime.probe.discard()
     if failed:
         raise SystemExit(EXIT_FLOW_FAILED)

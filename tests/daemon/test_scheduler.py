@@ -94,3 +94,85 @@ def test_a_failing_flow_does_not_stop_the_daemon() -> None:
     assert daemon.run_flow("deals") is True
     assert daemon.run_flow("contacts") is True
     assert healthy.pages_done == 1
+
+
+@dataclass
+class ProbingFlow:
+    """A flow that says which first pages it reads and records the order it ran in."""
+
+    name: str
+    log: list[str]
+    fails: bool = False
+
+    def salesforce_probes(self) -> list[str]:
+        return [f"{self.name}:first-page"]
+
+    def run(self, trigger: str, stop: StopSignal) -> None:
+        self.log.append(self.name)
+        if self.fails:
+            raise RuntimeError("boom")
+
+
+@dataclass
+class RecordingProbe:
+    prefetched: list[list[object]] = field(default_factory=list)
+    discards: int = 0
+    broken: bool = False
+
+    def prefetch_for(self, flows: list[ProbingFlow]) -> None:
+        if self.broken:  # SharedProbe.prefetch_for logs and carries on; so must the daemon
+            self.prefetched.append([])
+            return
+        self.prefetched.append([pull for flow in flows for pull in flow.salesforce_probes()])
+
+    def discard(self) -> None:
+        self.discards += 1
+
+
+def test_flows_sharing_an_interval_run_in_order_after_one_shared_probe() -> None:
+    log: list[str] = []
+    probe = RecordingProbe()
+    flows = {name: ProbingFlow(name, log) for name in ("contacts", "deals", "activities")}
+    daemon = Daemon(
+        {
+            "contacts": Schedule(flows["contacts"], 60),
+            "deals": Schedule(flows["deals"], 60),
+            "activities": Schedule(flows["activities"], 300),
+        },
+        lambda _: NoLock(),
+        probe=probe,  # type: ignore[arg-type]
+    )
+    assert daemon.cycles() == {60: ["contacts", "deals"], 300: ["activities"]}
+
+    assert daemon.run_cycle(["contacts", "deals"]) == ["contacts", "deals"]
+    assert log == ["contacts", "deals"]
+    assert probe.prefetched == [["contacts:first-page", "deals:first-page"]]
+    assert probe.discards == 1, "pages nobody read are dropped at the end of the cycle"
+
+
+def test_a_flow_held_elsewhere_is_skipped_and_its_probe_not_read() -> None:
+    log: list[str] = []
+    probe = RecordingProbe()
+    locks = {"contacts": NoLock(), "deals": HeldElsewhere()}
+    daemon = Daemon(
+        {name: Schedule(ProbingFlow(name, log), 60) for name in ("contacts", "deals")},
+        lambda name: locks[name],  # type: ignore[return-value]
+        probe=probe,  # type: ignore[arg-type]
+    )
+    assert daemon.run_cycle(["contacts", "deals"]) == ["contacts"]
+    assert probe.prefetched == [["contacts:first-page"]]
+
+
+def test_a_failing_probe_or_flow_does_not_stop_the_rest_of_the_cycle() -> None:
+    log: list[str] = []
+    probe = RecordingProbe(broken=True)
+    daemon = Daemon(
+        {
+            "contacts": Schedule(ProbingFlow("contacts", log, fails=True), 60),
+            "deals": Schedule(ProbingFlow("deals", log), 60),
+        },
+        lambda _: NoLock(),
+        probe=probe,  # type: ignore[arg-type]
+    )
+    assert daemon.run_cycle(["contacts", "deals"]) == ["contacts", "deals"]
+    assert log == ["contacts", "deals"]
