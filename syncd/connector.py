@@ -42,6 +42,9 @@ class FieldSpec:
     picklist: tuple[str, ...] | None = None
     restricted_picklist: bool = False
     length: int | None = None
+    # Values are unique across the object's records (a Salesforce External ID / Unique field, a HubSpot
+    # property with hasUniqueValue): creates can be upserts keyed by it.
+    unique: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,11 +80,19 @@ class RemoteRecord:
 
 @dataclass(frozen=True)
 class PullRequest:
-    """One object's pull inside `Connector.pull_many`."""
+    """One object's pull inside `Connector.pull_many`.
+
+    `run_started`: when the run reading this pull started, before it wrote anything. A backfill may
+    leave out records created after its own start instant, which is at or before this one (less a
+    clock-skew margin): they are the run's own creates coming back, or real ones that the next
+    incremental pull reads, since the backfill's cursor ends at that instant. None: read everything.
+    Connectors that cannot tell creation order ignore it.
+    """
 
     object: str
     since: Cursor | None
     fields: Sequence[str] = ()
+    run_started: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,14 @@ def search_pages(
     lower = epoch_ms(since.modified_at)
     strict = False
     if since.last_id is not None:
+        # The common case, an idle or quiet cycle, in ONE query: the rest of the cursor's instant OR
+        # what came after it. Only a full answer could have split an instant between pages in an
+        # unknown order; then the exact walk below runs instead (one extra call on a busy pull).
+        rest = _rest_of_instant_and_after(spec, lower, since.last_id, properties, search, page_size=page_size)
+        if rest is not None:
+            if rest:
+                yield make_page(rest)
+            return
         yield from _instant_pages(spec, lower, since.last_id, properties, search, page_size=page_size)
         strict = True
     while True:
@@ -100,6 +108,52 @@ def search_pages(
             # A whole response at one instant: walk it by id, then continue strictly after it.
             yield from _instant_pages(spec, top, None, properties, search, page_size=page_size)
             lower, strict = top, True
+
+
+def _rest_of_instant_and_after(
+    spec: ObjectSpec,
+    instant_ms: int,
+    after_id: str,
+    properties: Sequence[str],
+    search: Search,
+    *,
+    page_size: int,
+) -> list[RemoteRecord] | None:
+    """Records at `instant_ms` with an id above `after_id`, and every later one, when they fit in one
+    answer; None when the answer is full (the caller then walks them exactly)."""
+    modified = spec.modified_property
+    body = {
+        "filterGroups": [
+            {
+                "filters": [
+                    {"propertyName": modified, "operator": "EQ", "value": str(instant_ms)},
+                    {"propertyName": "hs_object_id", "operator": "GT", "value": after_id},
+                ]
+            },
+            {"filters": [{"propertyName": modified, "operator": "GT", "value": str(instant_ms)}]},
+        ],
+        "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
+        "properties": list(properties),
+        "limit": page_size,
+    }
+    results = search(body)
+    if len(results) >= page_size:
+        return None
+    floor = id_key(after_id)
+    records = [to_record(spec, raw) for raw in results]
+    outside = [
+        r.id
+        for r in records
+        if not (
+            _within(r, instant_ms, True) or (epoch_ms(r.modified_at) == instant_ms and id_key(r.id) > floor)
+        )
+    ]
+    if outside:
+        raise FatalError(
+            f"HubSpot search returned {len(outside)} {spec.name} outside the requested range",
+            hint="report it with the log line; the pull stops rather than risk skipping records",
+        )
+    return records
 
 
 def _instant_pages(
@@ -144,6 +198,7 @@ def backfill_pages(
     *,
     started: datetime,
     after: str | None = None,
+    last_id: str | None = None,
 ) -> Iterator[Page]:
     """Every live record through the list endpoint (no result ceiling), in id order.
 
@@ -151,14 +206,22 @@ def backfill_pages(
     at or after `started` (the backfill's start instant minus a clock-skew margin), so the final page's
     cursor is `min(started, newest modification listed)` and the next incremental pull picks them up.
     Earlier pages carry `started` and the listing position, which `pull` resumes from.
+
+    `last_id`, when given, ends the listing at the page that reaches it: the highest id of a record
+    created before `started`. Records above it were created later (by the run that opened the
+    backfill, mostly: echoes of its own creates), so the next incremental pull, which starts at or
+    before `started`, reads them — a real concurrent create is read one cycle later, never lost.
     """
     newest: datetime | None = None
+    stop_at = id_key(last_id) if last_id is not None else None
     while True:
         results, next_after = list_page(after)
         records = tuple(to_record(spec, raw) for raw in results)
         for record in records:
             if newest is None or record.modified_at > newest:
                 newest = record.modified_at
+        if stop_at is not None and any(id_key(r.id) >= stop_at for r in records):
+            next_after = None
         if next_after is None:
             final = started if newest is None else min(started, newest)
             yield Page(records=records, cursor=Cursor(modified_at=final, last_id=None))

@@ -1,4 +1,4 @@
-"""Composite API bodies: several SOQL queries in one request, counted by Salesforce as ONE API call.
+"""Composite API bodies: several queries and collection retrieves in one request, counted as ONE API call.
 
 Salesforce allows 25 subrequests per composite request, at most 5 of them queries or collections.
 """
@@ -22,25 +22,43 @@ class QuerySubrequest:
 
 
 @dataclass(frozen=True)
+class RetrieveSubrequest:
+    """sObject Collections retrieve: up to 2,000 records of one object by id."""
+
+    reference: str
+    object: str
+    ids: tuple[str, ...]
+    fields: tuple[str, ...]
+
+
+Subrequest = QuerySubrequest | RetrieveSubrequest
+
+
+@dataclass(frozen=True)
 class SubResponse:
     status: int
     body: Any
 
 
-def composite_body(api_version: str, subrequests: Sequence[QuerySubrequest]) -> dict[str, Any]:
-    """Independent GET subrequests; allOrNone false so one failing query does not void the others."""
+def composite_body(api_version: str, subrequests: Sequence[Subrequest]) -> dict[str, Any]:
+    """Independent read subrequests; allOrNone false so one failing read does not void the others."""
+    return {"allOrNone": False, "compositeRequest": [_subrequest(api_version, s) for s in subrequests]}
+
+
+def _subrequest(api_version: str, sub: Subrequest) -> dict[str, Any]:
+    if isinstance(sub, RetrieveSubrequest):
+        return {
+            "method": "POST",
+            "url": f"/services/data/v{api_version}/composite/sobjects/{sub.object}",
+            "referenceId": sub.reference,
+            "body": {"ids": list(sub.ids), "fields": list(sub.fields)},
+        }
     return {
-        "allOrNone": False,
-        "compositeRequest": [
-            {
-                "method": "GET",
-                "url": f"/services/data/v{api_version}/{'queryAll' if s.include_deleted else 'query'}/"
-                f"?q={quote_plus(s.soql)}",
-                "referenceId": s.reference,
-                "httpHeaders": {"Sforce-Query-Options": f"batchSize={s.page_size}"},
-            }
-            for s in subrequests
-        ],
+        "method": "GET",
+        "url": f"/services/data/v{api_version}/{'queryAll' if sub.include_deleted else 'query'}/"
+        f"?q={quote_plus(sub.soql)}",
+        "referenceId": sub.reference,
+        "httpHeaders": {"Sforce-Query-Options": f"batchSize={sub.page_size}"},
     }
 
 

@@ -2,12 +2,14 @@
 
 Every HTTP request goes through `_call`: one budget slot per request (retries and re-logins included),
 one re-login on an expired session, translation at the boundary (errors.py), and the one retry policy
-(syncd.retry). Reads page through SOQL in (SystemModstamp, Id) order; writes use sObject Collections.
-Login is ours, not simple-salesforce's (see auth.py): its login hosts are hard-coded.
+(syncd.retry). Reads page through SOQL in (SystemModstamp, Id) order; writes use sObject Collections;
+lookups by id and email share Composite calls. Login is ours, not simple-salesforce's (see auth.py):
+its login hosts are hard-coded.
 
-Backfills of large volumes can use `backfill()` instead: a Bulk API 2.0 queryAll job read in pages of
-10,000 (setting): one call per 10,000 records plus the job's creation and polls, where SOQL takes
-five. Its results are unordered, so only its last page moves the cursor.
+A pull that finds more than `bulk_threshold` records beyond its first page reads the rest through a
+Bulk API 2.0 query job (Salesforce's path for more than 2,000 records): one call per results page of
+`bulk_page_size` records plus the job's creation and polls, where SOQL takes one call per 2,000. Its
+results are unordered, so only its last page moves the cursor past the first page.
 """
 
 from __future__ import annotations
@@ -25,7 +27,14 @@ from simple_salesforce.util import exception_handler
 
 from connectors.salesforce import bulk
 from connectors.salesforce.auth import OrgSession, login
-from connectors.salesforce.composite import QuerySubrequest, composite_body, subresponses
+from connectors.salesforce.composite import (
+    QuerySubrequest,
+    RetrieveSubrequest,
+    Subrequest,
+    SubResponse,
+    composite_body,
+    subresponses,
+)
 from connectors.salesforce.errors import (
     first_error,
     from_exception,
@@ -220,6 +229,7 @@ class SalesforceConnector:
             f"describe {spec.name}",
             self._rest(f"sobjects/{spec.name}/describe"),
         )
+        self._remember_types(spec, raw or {})
         return object_schema(spec.name, raw or {})
 
     def pull(self, object: str, since: Cursor | None, fields: Sequence[str]) -> Iterator[Page]:
@@ -229,7 +239,7 @@ class SalesforceConnector:
         first = self._query(
             spec, pull_query(spec.name, columns, since), include_deleted=self._settings.include_deleted
         )
-        return self._pages(spec, first, self._pull_resume(spec, columns))
+        return self._pull_pages(spec, columns, first)
 
     def pull_many(self, pulls: Sequence[PullRequest]) -> list[Iterator[Page]]:
         """Pulls of several objects whose first pages arrive in ONE composite call per 5 objects.
@@ -273,9 +283,7 @@ class SalesforceConnector:
                         )
                     )
         return [
-            self._pages(spec, first, self._pull_resume(spec, cols))
-            if isinstance(first, Mapping)
-            else _Failed(first)
+            self._pull_pages(spec, cols, first) if isinstance(first, Mapping) else _Failed(first)
             for spec, cols, first in zip(specs, columns, firsts, strict=True)
         ]
 
@@ -294,6 +302,10 @@ class SalesforceConnector:
                 [f"backfill of {spec.name} cannot read relationship fields {', '.join(dotted)}"],
                 hint="pull them incrementally instead, or drop them from the backfill",
             )
+        return self._bulk_read(spec, columns, since)
+
+    def _bulk_read(self, spec: ObjectSpec, columns: Sequence[str], since: Cursor | None) -> Iterator[Page]:
+        """Create the query job and wait for it now; its result pages are read lazily."""
         sf_types = self._sf_types(spec)
         job = self._call(
             f"bulk query job for {spec.name}",
@@ -311,38 +323,118 @@ class SalesforceConnector:
         return self._bulk_pages(spec, job_id, since or Cursor(EPOCH), sf_types)
 
     def fetch(self, object: str, keys: Sequence[str], fields: Sequence[str]) -> list[RemoteRecord]:
-        """Records by id (sObject Collections retrieve) or by email (SOQL); missing keys are absent."""
+        """Records by id (sObject Collections retrieve, 2,000 per request) or by email (SOQL `IN` lists
+        as long as a query may be); missing keys are absent. Several such requests travel in one
+        Composite call (up to five: Salesforce counts it as one API call)."""
         spec = object_spec(object)
         columns = select_fields(spec, list(fields))
         emails = list(dict.fromkeys(k for k in keys if "@" in k))
         # Anything else is an id; malformed ones cannot exist, and would make Salesforce refuse the batch.
         ids = list(dict.fromkeys(k for k in keys if "@" not in k and is_record_id(k)))
-        found: dict[str, RemoteRecord] = {}
-        for start in range(0, len(ids), self._settings.retrieve_size):
-            chunk = ids[start : start + self._settings.retrieve_size]
-            rows = self._call(
-                f"retrieve {len(chunk)} {spec.name}",
-                self._rest(
-                    f"composite/sobjects/{spec.name}", "POST", json={"ids": chunk, "fields": list(columns)}
-                ),
-            )
-            for row in rows or ():
-                if isinstance(row, Mapping):
-                    record = to_remote(spec, row)
-                    found.setdefault(record.id, record)
+        size = self._settings.retrieve_size
+        requests: list[Subrequest] = [
+            RetrieveSubrequest(f"r{n}", spec.name, tuple(ids[start : start + size]), tuple(columns))
+            for n, start in enumerate(range(0, len(ids), size))
+        ]
+        predicates: dict[str, str] = {}
         if emails:
             if spec.email_field is None:
                 raise FatalError(f"{spec.name} has no email field to fetch by")
-            for predicate in in_predicates(
-                spec.email_field, emails, max_encoded_chars=self._settings.max_query_chars
+            for n, predicate in enumerate(
+                in_predicates(spec.email_field, emails, max_encoded_chars=self._settings.max_query_chars)
             ):
-                first = self._query(
-                    spec, select(spec.name, columns, predicate, "Id ASC"), include_deleted=False
+                predicates[f"e{n}"] = predicate
+                requests.append(
+                    QuerySubrequest(
+                        f"e{n}",
+                        select(spec.name, columns, predicate, "Id ASC"),
+                        include_deleted=False,
+                        page_size=self._settings.page_size,
+                    )
                 )
-                for page in self._pages(spec, first, self._email_resume(spec, columns, predicate)):
-                    for record in page.records:
-                        found.setdefault(record.id, record)
+        found: dict[str, RemoteRecord] = {}
+        for sub, answer in self._read_all(spec, requests):
+            if isinstance(sub, RetrieveSubrequest):
+                rows = answer if isinstance(answer, list) else ()
+                records = [to_remote(spec, row) for row in rows if isinstance(row, Mapping)]
+            else:
+                resume = self._email_resume(spec, columns, predicates[sub.reference])
+                records = [r for page in self._pages(spec, answer, resume) for r in page.records]
+            for record in records:
+                found.setdefault(record.id, record)
         return list(found.values())
+
+    def fetch_by(
+        self, object: str, field: str, values: Sequence[str], fields: Sequence[str]
+    ) -> list[RemoteRecord]:
+        """Live records whose `field` is one of `values` (e.g. the contact roles of some Opportunities),
+        by SOQL `IN` lists, several in one Composite call; one call for a handful of values."""
+        spec = object_spec(object)
+        columns = select_fields(spec, list(fields))
+        predicates = {
+            f"k{n}": predicate
+            for n, predicate in enumerate(
+                in_predicates(field, list(values), max_encoded_chars=self._settings.max_query_chars)
+            )
+        }
+        requests: list[Subrequest] = [
+            QuerySubrequest(
+                reference,
+                select(spec.name, columns, predicate, "Id ASC"),
+                include_deleted=False,
+                page_size=self._settings.page_size,
+            )
+            for reference, predicate in predicates.items()
+        ]
+        found: dict[str, RemoteRecord] = {}
+        for sub, answer in self._read_all(spec, requests) if requests else ():
+            resume = self._email_resume(spec, columns, predicates[sub.reference])
+            for page in self._pages(spec, answer, resume):
+                for record in page.records:
+                    found.setdefault(record.id, record)
+        return list(found.values())
+
+    def _read_all(self, spec: ObjectSpec, requests: Sequence[Subrequest]) -> Iterator[tuple[Subrequest, Any]]:
+        """Each read request with its answer: a lone one as a plain request, more in Composite calls."""
+        if len(requests) == 1:
+            (sub,) = requests
+            if isinstance(sub, RetrieveSubrequest):
+                answer = self._call(
+                    f"retrieve {len(sub.ids)} {spec.name}",
+                    self._rest(
+                        f"composite/sobjects/{spec.name}",
+                        "POST",
+                        json={"ids": list(sub.ids), "fields": list(sub.fields)},
+                    ),
+                )
+            else:
+                answer = self._query(spec, sub.soql, include_deleted=sub.include_deleted)
+            yield sub, answer
+            return
+        size = self._settings.composite_queries
+        for start in range(0, len(requests), size):
+            batch = requests[start : start + size]
+            body = composite_body(self._settings.api_version, batch)
+            parts = subresponses(
+                self._call(
+                    f"composite read of {len(batch)} {spec.name} lookups",
+                    self._rest("composite", "POST", json=body),
+                )
+            )
+            for sub in batch:
+                yield sub, self._answer(spec, parts.get(sub.reference))
+
+    def _answer(self, spec: ObjectSpec, part: SubResponse | None) -> Any:
+        """A subrequest's body, or its failure raised as the syncd error it stands for."""
+        if part is not None and part.status < 300:
+            return part.body
+        status, body = (part.status, part.body) if part is not None else (500, None)
+        raise request_error(
+            status,
+            body,
+            operation=f"lookup of {spec.name}",
+            limit_recheck_seconds=self._settings.limit_recheck_seconds,
+        )
 
     def push(self, object: str, writes: Sequence[Write]) -> list[WriteResult]:
         """sObject Collections in batches of up to 200 per operation; one result per write, in input order."""
@@ -460,10 +552,38 @@ class SalesforceConnector:
         """describe() types by lower-cased field name, fetched once per object per connector."""
         if spec.name not in self._types:
             raw = self._call(f"describe {spec.name}", self._rest(f"sobjects/{spec.name}/describe")) or {}
-            self._types[spec.name] = {
-                str(f["name"]).lower(): str(f.get("type", "string")) for f in raw.get("fields") or ()
-            }
+            self._remember_types(spec, raw)
         return self._types[spec.name]
+
+    def _remember_types(self, spec: ObjectSpec, raw: Mapping[str, Any]) -> None:
+        self._types[spec.name] = {
+            str(f["name"]).lower(): str(f.get("type", "string"))
+            for f in raw.get("fields") or ()
+            if isinstance(f, Mapping) and "name" in f
+        }
+
+    def _pull_pages(self, spec: ObjectSpec, columns: Sequence[str], first: RawRecord) -> Iterator[Page]:
+        """A pull's pages from its first SOQL answer: the rest by SOQL paging, or through a Bulk API 2.0
+        job when more than `bulk_threshold` records remain (relationship columns need SOQL)."""
+        records = first.get("records") or ()
+        remaining = int(first.get("totalSize") or 0) - len(records)
+        bulk = (
+            not first.get("done", True)
+            and records
+            and remaining > self._settings.bulk_threshold
+            and not any("." in c for c in columns)
+        )
+        if not bulk:
+            return self._pages(spec, first, self._pull_resume(spec, columns))
+        return self._first_then_bulk(spec, columns, first)
+
+    def _first_then_bulk(self, spec: ObjectSpec, columns: Sequence[str], first: RawRecord) -> Iterator[Page]:
+        records = tuple(to_remote(spec, raw) for raw in first.get("records") or ())
+        cursor = Cursor(records[-1].modified_at, records[-1].id)
+        yield Page(records=records, cursor=cursor)
+        log.info("reading the rest of %s through a Bulk API 2.0 query job", spec.name)
+        # Created only now: the job reads everything after the first page as it stands at this point.
+        yield from self._bulk_read(spec, columns, cursor)
 
     def _await_job(self, spec: ObjectSpec, job_id: str) -> None:
         """Poll the query job until it completes, backing off between polls (each poll is an API call)."""

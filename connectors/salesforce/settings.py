@@ -68,7 +68,10 @@ class SalesforceSettings:
     collection_size: int = 200
     retrieve_size: int = 2000
     composite_queries: int = 5
-    # Bulk API 2.0 backfills: records per results page, and how the job is polled.
+    # Bulk API 2.0 backfills: a pull with more than `bulk_threshold` records beyond its first page
+    # reads the rest through a query job (Salesforce advises Bulk API 2.0 above 2,000 records);
+    # records per results page, and how the job is polled.
+    bulk_threshold: int = 2_000
     bulk_page_size: int = 10_000
     bulk_poll_seconds: float = 2.0
     bulk_poll_max_seconds: float = 30.0
@@ -102,6 +105,8 @@ class SalesforceSettings:
             problems.append(
                 f"salesforce.composite_queries must be within 1..5 (got {self.composite_queries})"
             )
+        if self.bulk_threshold < 0:
+            problems.append(f"salesforce.bulk_threshold must not be negative (got {self.bulk_threshold})")
         if self.bulk_page_size < 1:
             problems.append(f"salesforce.bulk_page_size must be positive (got {self.bulk_page_size})")
         if self.daily_share is not None and not 0 < self.daily_share <= 1:

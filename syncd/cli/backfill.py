@@ -28,8 +28,8 @@ from syncd.engine.contacts import ContactFlow
 def backfill(config_path: Path, restart: bool) -> None:
     """Sync every contact not synced yet — the first load of a new installation — with a progress bar.
 
-    Ctrl-C (or SIGTERM) stops at the next page boundary with everything before it committed; run
-    the command again to continue from there."""
+    Ctrl-C (or SIGTERM) stops at the next unit boundary (a few pages) with everything before it
+    committed; run the command again to continue from there."""
     config = load_config(config_path, env=os.environ)
     stop = threading.Event()
 
@@ -56,6 +56,6 @@ def backfill(config_path: Path, restart: bool) -> None:
                 signal.signal(signum, handler)
     print_summary("contacts", summary, dry_run=False)
     if stop.is_set():
-        click.echo("stopped at a page boundary; run `syncd backfill` again to continue from there", err=True)
+        click.echo("stopped at a unit boundary; run `syncd backfill` again to continue from there", err=True)
     elif summary.status != "succeeded":
         raise SystemExit(EXIT_FLOW_FAILED)

@@ -1,19 +1,22 @@
 """The contacts flow: HubSpot contacts and Salesforce Leads/Contacts kept in step, both ways.
 
-A run is two legs — Salesforce → HubSpot, then HubSpot → Salesforce — each a sequence of pages:
-pull → normalize → match → resolve → push → record → checkpoint. A page's links, bases, issues and
-cursor are committed together after its writes landed, so a crash replays at most that page, and
-the replay converges (creates are keyed by email; bases tell what was already written). A page that
-fails transiently is replayed in-process the same way, and writes a target refused are retried at
-the start of the next run.
+A run is two legs — Salesforce → HubSpot, then HubSpot → Salesforce — each a sequence of work units:
+pull → normalize → match → resolve → push → record → checkpoint. A unit gathers pull pages until
+`unit_size` records need work (records already in step are set aside as they are read), so lookups
+and writes fill the APIs' batches instead of one page's worth each. A unit's links, bases, issues and
+its last page's cursor are committed together after its writes landed, so a crash replays at most
+that unit, and the replay converges (creates are keyed by email; bases tell what was already
+written). A unit that fails transiently is replayed in-process the same way, and writes a target
+refused are retried at the start of the next run.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from sqlalchemy import Engine
 
@@ -24,6 +27,7 @@ from syncd.connector import (
     ObjectSchema,
     Page,
     PullRequest,
+    RemoteRecord,
     WriteResult,
 )
 from syncd.core.issues import RecordRef
@@ -58,11 +62,32 @@ class FlowSettings:
     lag: timedelta = timedelta(seconds=60)
     dry_run: bool = False
     sample_size: int = 5
-    # Times one page is planned and pushed before a transient failure fails the run.
+    # Times one unit is planned and pushed before a transient failure fails the run.
     page_attempts: int = 3
+    # A work unit: pages are gathered until this many records need work (lookups, writes), so
+    # Salesforce's 200-record collections and 2,000-id retrieves and HubSpot's 100-input batches
+    # are filled; or until `unit_read_limit` records were read, which bounds what a crash replays.
+    unit_size: int = 2000
+    unit_read_limit: int = 20_000
+
+    def __post_init__(self) -> None:
+        if self.unit_size < 1 or self.unit_read_limit < 1:
+            raise ValueError("unit_size and unit_read_limit must be positive")
 
 
 Progress = Callable[[str, str, int], None]
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """Pages of one object's pull that are planned, pushed and recorded together."""
+
+    records: tuple[NormalizedRecord, ...]  # read records that may need work, one copy per id
+    cursor: Cursor | None  # where the pull resumes once the unit is recorded (None: moves nothing)
+    pages: int
+    read: int
+    excluded: int  # left out by the mapping's include conditions
+    unchanged: int  # linked records whose every mapped value equals its base
 
 
 def resume_point(stored: StoredCursor | None, lag: timedelta) -> Cursor | None:
@@ -156,13 +181,14 @@ class ContactFlow:
     def run(self, trigger: str, stop: StopSignal, progress: Progress | None = None) -> RunSummary:
         """One cycle of both legs. Never raises for a flow failure: the run records it.
 
-        `progress(system, object, records)` is told after each page is recorded."""
+        `progress(system, object, records)` is told after each unit is recorded."""
 
         def legs(summary: RunSummary) -> None:
+            run_started = self._clock()
             for leg in self._legs:
                 if stop.is_set():
                     return
-                self._run_leg(leg, summary, stop, progress)
+                self._run_leg(leg, summary, stop, run_started, progress)
 
         return self._recorded(trigger, stop, legs)
 
@@ -189,8 +215,9 @@ class ContactFlow:
                     ]
                     records = leg.source_connector.fetch(obj, [*ids, *wanted], self._fields(leg.source, obj))
                     if records:
-                        page = Page(tuple(records), Cursor(records[0].modified_at, None))
-                        self._page_with_replay(leg, obj, page, summary, started, move_cursor=False)
+                        self._unit_with_replay(
+                            leg, obj, self._loose_unit(leg, obj, records), summary, started
+                        )
 
         trigger = "resync" if forget_bases else "retry"
         return self._recorded(trigger, stop, legs)
@@ -222,21 +249,106 @@ class ContactFlow:
         return counts
 
     def _run_leg(
-        self, leg: _Leg, summary: RunSummary, stop: StopSignal, progress: Progress | None = None
+        self,
+        leg: _Leg,
+        summary: RunSummary,
+        stop: StopSignal,
+        run_started: datetime,
+        progress: Progress | None = None,
     ) -> None:
         started = self._clock()
         self._retry_rejected(leg, summary, started)
+        requests = self._pull_requests(leg, run_started)
+        for request, pages in zip(requests, leg.source_connector.pull_many(requests), strict=True):
+            for unit in self._units(leg, request.object, pages, stop):
+                self._unit_with_replay(leg, request.object, unit, summary, started, move_cursor=True)
+                if progress is not None:
+                    progress(leg.source.system, request.object, unit.read)
+                if stop.is_set():
+                    return
+
+    def _pull_requests(self, leg: _Leg, run_started: datetime | None) -> list[PullRequest]:
         requests = []
         for obj in leg.source_objects:
             since = resume_point(self._state.stored_cursor(leg.source.system, obj), self._settings.lag)
-            requests.append(PullRequest(obj, since, tuple(self._fields(leg.source, obj))))
-        for request, pages in zip(requests, leg.source_connector.pull_many(requests), strict=True):
-            for page in pages:
-                self._page_with_replay(leg, request.object, page, summary, started)
-                if progress is not None:
-                    progress(leg.source.system, request.object, len(page.records))
-                if stop.is_set():
-                    return
+            # The run's start lets a backfill skip what this run itself created in an earlier leg:
+            # its own creates would come back as echoes (see PullRequest).
+            requests.append(PullRequest(obj, since, tuple(self._fields(leg.source, obj)), run_started))
+        return requests
+
+    def salesforce_probes(self) -> list[PullRequest]:
+        """The Salesforce first pages the next run reads, for the cycle's shared probe.
+
+        Only the first leg's: it reads Salesforce before this flow writes anything there, so a page
+        read a moment early is as good as one read on time (a later leg must see this run's writes)."""
+        first = self._legs[0]
+        if first.source.system != SALESFORCE:
+            return []
+        return self._pull_requests(first, None)
+
+    def _units(self, leg: _Leg, obj: str, pages: Iterable[Page], stop: StopSignal) -> Iterator[_Unit]:
+        """Pages gathered into units: a unit ends with the page that brings its records needing work to
+        `unit_size`. Records already in step are counted and dropped as they are read (store reads
+        only), so a unit holds about `unit_size` records in memory besides one page."""
+        size, limit = self._settings.unit_size, self._settings.unit_read_limit
+        work: dict[str, NormalizedRecord] = {}
+        cursor: Cursor | None = None
+        committed: Cursor | None = None  # the cursor the last unit handed out moves to
+        pages_read = read = excluded = unchanged = 0
+        for page in pages:
+            live, left_out = self._screen(leg, obj, page.records)
+            links = self._state.links_by_external_id(leg.source.system, [r.ref.id for r in live])
+            bases = self._bases({link.person_id for link in links.values()})
+            changed, same = self._changed(leg, live, links, bases)
+            for record in same:
+                work.pop(record.ref.id, None)  # a later copy of a record replaces an earlier one
+            for record in changed:
+                work.pop(record.ref.id, None)
+                work[record.ref.id] = record
+            cursor = page.cursor
+            pages_read += 1
+            read += len(page.records)
+            excluded += left_out
+            unchanged += len(same)
+            if len(work) > 2 * size:
+                # A page far larger than a unit (a Bulk API results page) is split into parts of about
+                # `unit_size`; the leading parts keep the cursor already committed, so only the part
+                # that ends with the page moves the pull past it.
+                records = list(work.values())
+                parts = -(-len(records) // size)
+                bounds = [len(records) * i // parts for i in range(parts + 1)]
+                for start, end in pairwise(bounds[:-1]):
+                    yield _Unit(tuple(records[start:end]), committed, 0, 0, 0, 0)
+                work = {r.ref.id: r for r in records[bounds[-2] :]}
+            if len(work) >= size or read >= limit or stop.is_set():
+                yield _Unit(tuple(work.values()), cursor, pages_read, read, excluded, unchanged)
+                committed = cursor
+                work, pages_read, read, excluded, unchanged = {}, 0, 0, 0, 0
+        if pages_read and cursor is not None:
+            yield _Unit(tuple(work.values()), cursor, pages_read, read, excluded, unchanged)
+
+    def _loose_unit(self, leg: _Leg, obj: str, records: Sequence[RemoteRecord]) -> _Unit:
+        """Records read outside a pull (resync, retries): one unit that moves no cursor."""
+        live, left_out = self._screen(leg, obj, records)
+        return _Unit(tuple(live), None, 1, len(records), left_out, 0)
+
+    def _screen(
+        self, leg: _Leg, obj: str, records: Sequence[RemoteRecord]
+    ) -> tuple[list[NormalizedRecord], int]:
+        """Normalized records the mapping includes (retired records always), and how many it left out."""
+        source = leg.source
+        normalized = [
+            normalize_record(
+                source.system,
+                r,
+                self._types.get((source.system, r.object), {}),
+                email_field=source.email_field[obj],
+            )
+            for r in records
+        ]
+        conditions = self._mapping.include.for_system(source.system)
+        live = [r for r in normalized if r.deleted or r.merged_into or included(conditions, r.fields)]
+        return live, len(normalized) - len(live)
 
     def _retry_rejected(self, leg: _Leg, summary: RunSummary, pulled_at: datetime) -> None:
         """Writes the target refused in earlier runs (a locked row, a rule since fixed) are tried again:
@@ -250,61 +362,51 @@ class ContactFlow:
         for obj in leg.source_objects:
             records = leg.source_connector.fetch(obj, emails, self._fields(leg.source, obj))
             if records:
-                page = Page(tuple(records), Cursor(records[0].modified_at, None))
-                self._page_with_replay(leg, obj, page, summary, pulled_at, move_cursor=False)
+                self._unit_with_replay(leg, obj, self._loose_unit(leg, obj, records), summary, pulled_at)
 
-    def _page_with_replay(
+    def _unit_with_replay(
         self,
         leg: _Leg,
         obj: str,
-        page: Page,
+        unit: _Unit,
         summary: RunSummary,
         pulled_at: datetime,
         *,
-        move_cursor: bool = True,
+        move_cursor: bool = False,
     ) -> None:
-        """A page whose calls failed transiently beyond the connector's retries (or a create cut off
+        """A unit whose calls failed transiently beyond the connector's retries (or a create cut off
         in transit, which connectors never resend) is planned again from fresh reads: what landed is
         found by the target lookups and not written twice."""
         attempts = self._settings.page_attempts
         for attempt in range(1, attempts + 1):
             before = summary.snapshot()
             try:
-                self._page(leg, obj, page, summary, pulled_at, move_cursor=move_cursor)
+                self._unit(leg, obj, unit, summary, pulled_at, move_cursor=move_cursor)
                 return
             except RetryableError as exc:
-                summary.restore(before)  # the replay counts the page once
+                summary.restore(before)  # the replay counts the unit once
                 if attempt == attempts:
                     raise
                 log.warning(
-                    "flow %s: %s page of %d records failed (%s); replaying it (attempt %d of %d)",
-                    self.name, obj, len(page.records), exc.__class__.__name__, attempt + 1, attempts,
+                    "flow %s: %s unit of %d records failed (%s); replaying it (attempt %d of %d)",
+                    self.name, obj, len(unit.records), exc.__class__.__name__, attempt + 1, attempts,
                 )  # fmt: skip
 
-    def _page(
+    def _unit(
         self,
         leg: _Leg,
         obj: str,
-        page: Page,
+        unit: _Unit,
         summary: RunSummary,
         pulled_at: datetime,
         *,
-        move_cursor: bool = True,
+        move_cursor: bool,
     ) -> None:
-        summary.pages += 1
+        summary.pages += unit.pages
         source = leg.source
-        normalized = [
-            normalize_record(
-                source.system,
-                r,
-                self._types.get((source.system, r.object), {}),
-                email_field=source.email_field[obj],
-            )
-            for r in page.records
-        ]
-        conditions = self._mapping.include.for_system(source.system)
-        live = [r for r in normalized if r.deleted or r.merged_into or included(conditions, r.fields)]
-        summary.add(f"{source.system}.excluded", len(normalized) - len(live))
+        live = unit.records
+        summary.add(f"{source.system}.excluded", unit.excluded)
+        summary.add(f"{source.system}.unchanged", unit.unchanged)
         source_links = self._state.links_by_external_id(
             source.system, [i for r in live for i in (r.ref.id, *r.merged_from)]
         )
@@ -360,8 +462,8 @@ class ContactFlow:
             summary.add(key, n)
         for key, n in quarantine_counts(record).items():
             summary.add(key, n)
-        if move_cursor:
-            record.cursor = CursorMove(source.system, obj, page.cursor, observed_at=pulled_at)
+        if move_cursor and unit.cursor is not None:
+            record.cursor = CursorMove(source.system, obj, unit.cursor, observed_at=pulled_at)
         self._state.record_page(summary.run_id or 0, record, self._clock())
 
     def _bases(self, person_ids: Iterable[int]) -> dict[int, dict[str, FieldBase]]:
@@ -386,15 +488,16 @@ class ContactFlow:
         """Split off linked records whose every mapped value equals its base: our own writes coming
         back (echoes) and re-read records. They need no target read and no write."""
         side = leg.source.side
+        paired = self._paired_objects(leg, {link.person_id for link in links.values()})
         work: list[NormalizedRecord] = []
         unchanged: list[NormalizedRecord] = []
         for record in records:
             link = links.get(record.ref.id)
             person_bases = bases.get(link.person_id) if link else None
-            if record.deleted or record.merged_into or record.merged_from or not person_bases:
+            if link is None or record.deleted or record.merged_into or record.merged_from or not person_bases:
                 work.append(record)
                 continue
-            plans = self._plans_for(side, record.ref.object)
+            plans = self._plans_for(side, record.ref.object, paired.get(link.person_id))
             same = all(
                 plan.name in person_bases
                 and record.fields.get(plan.field_on(side)) == person_bases[plan.name].on(side)
@@ -404,10 +507,22 @@ class ContactFlow:
             (unchanged if same else work).append(record)
         return work, unchanged
 
-    def _plans_for(self, side: Side, obj: str) -> Sequence[FieldPlan]:
+    def _paired_objects(self, leg: _Leg, person_ids: Iterable[int]) -> dict[int, str]:
+        """The Salesforce object each HubSpot contact's person is linked to, when it is exactly one."""
+        if leg.source.side is Side.CRM:
+            return {}
+        linked = self._state.links_by_person(leg.target.system, person_ids)
+        objects = {person: {link.object for link in group} for person, group in linked.items()}
+        return {person: next(iter(objs)) for person, objs in objects.items() if len(objs) == 1}
+
+    def _plans_for(self, side: Side, obj: str, paired: str | None = None) -> Sequence[FieldPlan]:
         if side is Side.CRM:
             return self._plans.get(obj, ())
-        # A HubSpot contact pairs with a Lead or a Contact: its own fields are the union.
+        if paired is not None and paired in self._plans:
+            # Linked to a Lead or to a Contact: only that object's fields are synced for this person
+            # (a Contact carries no Company of its own, say), so only they can be out of step.
+            return self._plans[paired]
+        # Not linked to one object: its own fields are the union.
         seen: dict[str, FieldPlan] = {}
         for group in self._plans.values():
             for plan in group:

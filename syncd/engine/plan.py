@@ -1,8 +1,9 @@
-"""Plan one page of a record leg: what to write where, which links and bases follow, what to quarantine.
+"""Plan one work unit of a record leg: what to write where, which links and bases follow, what to quarantine.
 
-Pure: takes the normalized page, the identity links and bases from the store and the target records
-fetched for it; returns a `PagePlan`. The flow pushes the plan's writes and turns the results into
-the store records of `finish` (bases and links only for writes that landed).
+Pure: takes the unit's normalized records (one or more pull pages; "page" below), the identity links
+and bases from the store and the target records fetched for it; returns a `PagePlan`. The flow pushes
+the plan's writes and turns the results into the store records of `finish` (bases and links only for
+writes that landed).
 """
 
 from __future__ import annotations

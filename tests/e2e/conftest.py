@@ -84,8 +84,17 @@ class World:
 
     # --- setup ----------------------------------------------------------------------------
 
-    def reseed(self, *, seed: int, people: int, salesforce: Mapping[str, Any] | None = None) -> None:
-        """Fresh data on both sides (same seed and size: overlapping populations) and a fresh store."""
+    def reseed(
+        self,
+        *,
+        seed: int,
+        people: int,
+        salesforce: Mapping[str, Any] | None = None,
+        salesforce_connector: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Fresh data on both sides (same seed and size: overlapping populations) and a fresh store.
+
+        `salesforce` sets the simulator's settings, `salesforce_connector` the connector's."""
         self.close_runtime()
         self.post("hubspot", "/__sandbox/reset", {"seed": seed, "contacts": people})
         self.post(
@@ -96,7 +105,11 @@ class World:
         self._stores += 1
         url = f"sqlite:///{self.tmp / f'store{self._stores}.db'}"
         upgrade(url)
-        self.runtime = Runtime(self._hubspot_connector(), self._salesforce_connector(), make_engine(url))
+        self.runtime = Runtime(
+            self._hubspot_connector(),
+            self._salesforce_connector(**(salesforce_connector or {})),
+            make_engine(url),
+        )
 
     def _hubspot_connector(self) -> HubSpotConnector:
         config = HubSpotConfig(
@@ -114,7 +127,7 @@ class World:
             config, budget=budget, now=self.clock.now, sleep=_no_sleep, rng=random.Random(1)
         )
 
-    def _salesforce_connector(self) -> SalesforceConnector:
+    def _salesforce_connector(self, **overrides: Any) -> SalesforceConnector:
         sf = self.salesforce
         settings = SalesforceSettings(
             credentials=PasswordLogin(
@@ -126,6 +139,7 @@ class World:
             ),
             login_url=sf.token_url.split("/services/", 1)[0],
             ca_file=str(sf.ca_file),
+            **overrides,
         )
         return SalesforceConnector(
             settings,
@@ -251,7 +265,8 @@ def writes_in(counters: Mapping[str, int]) -> dict[str, int]:
         method, _, path = endpoint.partition(" ")
         if method == "GET":
             continue
-        if method == "POST" and (path.endswith(reads) or path in ("/services/data/{version}/composite",)):
+        # syncd sends only queries and id reads through Composite: it is a read here.
+        if method == "POST" and (path.endswith(reads) or path.endswith("/composite")):
             continue
         changing[endpoint] = n
     return changing

@@ -11,7 +11,7 @@ from conftest import Control, RecordedSleep, make_connector
 from connectors.hubspot.connector import HubSpotConnector
 from connectors.hubspot.sandbox import HubSpotSandbox
 from connectors.sandbox_core.server import make_tls
-from syncd.connector import Cursor, FieldType, Page, Write
+from syncd.connector import Cursor, FieldType, Page, PullRequest, Write
 from syncd.errors import AuthError, BudgetExhaustedError, ConfigError, IssueCategory, RetryableError
 
 LIST = "GET /crm/v3/objects/{object}"
@@ -104,6 +104,35 @@ def test_backfill_returns_every_live_contact_once_with_values_as_held(
     final = pages[-1].cursor
     assert final.last_id is None
     assert final.modified_at <= datetime.now(UTC)
+
+
+def test_a_backfill_opened_by_a_run_leaves_contacts_created_since_to_the_next_pull(
+    sandbox: HubSpotSandbox, control: Control, slept: RecordedSleep
+) -> None:
+    connector = make_connector(sandbox, slept, list_page_size=50)
+    before = live_contacts(control)
+    run_started = datetime.now(UTC)
+    control.clock(advance_seconds=2)
+    created = connector.push(
+        "contacts",
+        [Write(op="upsert", ref=str(i), id=f"new{i}@example.com", id_property="email") for i in range(70)],
+    )
+    assert all(r.ok for r in created)
+    lists, searches = control.calls(LIST), control.calls(SEARCH)
+
+    (pull,) = connector.pull_many([PullRequest("contacts", None, ["email"], run_started)])
+    pages = list(pull)
+
+    listed = set(flatten(pages))
+    assert listed >= set(before)
+    assert len(listed - set(before)) < 50  # at most the rest of the page that reached the last old id
+    assert control.calls(LIST) - lists == -(-len(before) // 50)
+    assert control.calls(SEARCH) - searches == 1  # the last id created before the run
+    # The next incremental pull starts before the run began: it reads the new contacts.
+    final = pages[-1].cursor
+    assert final.last_id is None and final.modified_at <= run_started - timedelta(seconds=300)
+    later = {r.id for p in connector.pull("contacts", final, ["email"]) for r in p.records}
+    assert {r.id for r in created} <= later
 
 
 def test_incremental_pull_after_backfill_returns_what_changed(

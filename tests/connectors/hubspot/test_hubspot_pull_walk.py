@@ -34,7 +34,7 @@ def contact(record_id: int, ms: int) -> dict[str, Any]:
 
 
 class FakeSearch:
-    """HubSpot search over a list: filters, one sort, limit; ties in random order (HubSpot promises none)."""
+    """HubSpot search over a list: filter groups, one sort, limit; ties in random order (HubSpot promises none)."""
 
     def __init__(self, records: Sequence[dict[str, Any]], seed: int = 1) -> None:
         self.records = list(records)
@@ -52,14 +52,17 @@ class FakeSearch:
         self.bodies.append(body)
         assert "after" not in body, "the walk must never page by offset"
         assert body["limit"] <= 200
-        (group,) = body["filterGroups"]
         ops = {"GT": int.__gt__, "GTE": int.__ge__, "EQ": int.__eq__}
+        # Groups are OR-ed, the filters of a group AND-ed.
         matches = [
             r
             for r in self.records
-            if all(
-                ops[f["operator"]](self._value(r, f["propertyName"]), int(f["value"]))
-                for f in group["filters"]
+            if any(
+                all(
+                    ops[f["operator"]](self._value(r, f["propertyName"]), int(f["value"]))
+                    for f in group["filters"]
+                )
+                for group in body["filterGroups"]
             )
         ]
         (sort,) = body["sorts"]
@@ -124,6 +127,19 @@ def test_resuming_from_any_page_cursor_continues_without_loss_or_repeat(page_ind
     assert seen + ids(resumed) == ids(pages)
 
 
+def test_a_quiet_resume_from_a_cursor_inside_an_instant_costs_one_query() -> None:
+    records = [contact(100, 0), contact(101, 0), contact(102, 0), contact(103, 10), contact(104, 20)]
+    resumed, search = walk(records, Cursor(T0, last_id="101"), page_size=10)
+    assert ids(resumed) == ["102", "103", "104"]
+    assert len(search.bodies) == 1, "the rest of the instant and what follows, in one search"
+
+
+def test_an_idle_resume_costs_one_query_and_reads_nothing() -> None:
+    records = [contact(100, 0), contact(101, 0)]
+    resumed, search = walk(records, Cursor(T0, last_id="101"), page_size=10)
+    assert ids(resumed) == [] and len(search.bodies) == 1
+
+
 def test_a_full_response_at_one_instant_is_walked_by_id() -> None:
     records = [contact(500 + i, 0) for i in range(25)] + [contact(600, 10)]
     pages, search = walk(records, Cursor(T0 - timedelta(days=1)), page_size=10)
@@ -181,6 +197,15 @@ def test_backfill_cursor_never_passes_its_start_instant() -> None:
     started = T0 + timedelta(hours=1)
     (page,) = list(backfill_pages(CONTACTS, FakeListing(records, 10), started=started))
     assert page.cursor.modified_at == started
+
+
+def test_backfill_ends_with_the_page_that_reaches_its_last_id() -> None:
+    records = [contact(i, i * 1000) for i in range(1, 46)]
+    listing = FakeListing(records, 10)
+    pages = list(backfill_pages(CONTACTS, listing, started=T0 + timedelta(hours=1), last_id="23"))
+    assert ids(pages) == [str(i) for i in range(1, 31)]  # pages of 10 up to the one holding 23
+    assert pages[-1].cursor == Cursor(modified_at=T0 + timedelta(seconds=30), last_id=None)
+    assert all(is_backfill_cursor(p.cursor) for p in pages[:-1])
 
 
 def test_backfill_resumes_from_its_cursor() -> None:

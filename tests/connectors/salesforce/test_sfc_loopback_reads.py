@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.salesforce.connector import EPOCH, SalesforceConnector
+from connectors.salesforce.soql import in_predicates
 from syncd.connector import Cursor, FieldType, Page, PullRequest, Write
 from syncd.errors import ConfigError, FatalError
 from tests.connectors.salesforce.sfc_support import Control, MakeConnector
@@ -185,15 +186,68 @@ def test_fetch_by_id_and_by_email_with_quotes_in_the_address(
     assert {r.id for r in by_id} == {created.id, other}
 
 
-def test_fetch_by_many_emails_is_chunked_under_the_url_limit(
+def test_fetch_by_many_emails_is_chunked_under_the_url_limit_five_queries_per_call(
     control: Control, make_connector: MakeConnector
 ) -> None:
-    connector = make_connector(max_query_chars=2_000)
-    emails = [r["Email"] for r in control.records("Lead") if r.get("Email") and not r["IsDeleted"]][:150]
+    connector = make_connector(max_query_chars=1_000)
+    connector.describe("Lead")  # logged in
+    emails = [r["Email"] for r in control.records("Lead") if r.get("Email") and not r["IsDeleted"]]
+    queries = len(in_predicates("Email", emails, max_encoded_chars=1_000))
+    assert queries > 5
     before = control.calls()
     found = connector.fetch("Lead", emails, ["Email"])
     assert {r.fields["Email"].lower() for r in found} >= {e.lower() for e in emails}
-    assert control.calls() - before > 1
+    # Salesforce counts a Composite call of up to five queries as one API call.
+    assert control.calls() - before == -(-queries // 5)
+
+
+def test_fetch_by_ids_and_by_emails_together_costs_one_call(
+    control: Control, connector: SalesforceConnector
+) -> None:
+    rows = [r for r in control.records("Lead") if r.get("Email") and not r["IsDeleted"]][:20]
+    by_id, by_email = [r["Id"] for r in rows[:10]], [r["Email"] for r in rows[10:]]
+    connector.describe("Lead")  # logged in
+    before = control.calls()
+    found = connector.fetch("Lead", [*by_id, *by_email], ["Email"])
+    assert control.calls() - before == 1
+    assert {r.id for r in found} >= {r["Id"] for r in rows}
+
+
+def test_a_pull_with_many_records_beyond_its_first_page_reads_the_rest_through_bulk_api(
+    control: Control, make_connector: MakeConnector
+) -> None:
+    soql = list(make_connector(page_size=200).pull("Lead", None, FIELDS))
+    assert len(soql) > 1
+    connector = make_connector(page_size=200, bulk_threshold=10, bulk_page_size=50)
+    connector.describe("Lead")  # the flow describes every object: the bulk CSV reuses its types
+    before = control.get("/counters")["by_endpoint"]
+
+    (pull,) = connector.pull_many([PullRequest("Lead", None, FIELDS)])
+    pages = list(pull)
+
+    used = {k: n - before.get(k, 0) for k, n in control.get("/counters")["by_endpoint"].items()}
+    assert {k: n for k, n in used.items() if n} == {
+        "POST /services/data/v{version}/composite": 1,  # the first page
+        "POST /services/data/v{version}/jobs/query": 1,
+        "GET /services/data/v{version}/jobs/query/{job_id}": 1,
+        "GET /services/data/v{version}/jobs/query/{job_id}/results": len(pages) - 1,
+    }
+    first = pages[0]
+    assert keys([first]) == keys(soql)[: len(first.records)]  # SOQL order, from the Composite probe
+    assert {r.id: r for p in pages for r in p.records} == {r.id: r for p in soql for r in p.records}
+    # Bulk results are unordered: only the last page moves the cursor past the first page.
+    assert all(p.cursor == first.cursor for p in pages[1:-1])
+    newest = max((r for p in soql for r in p.records), key=lambda r: (r.modified_at, r.id))
+    assert pages[-1].cursor == Cursor(newest.modified_at, newest.id)
+
+
+def test_a_pull_with_few_records_beyond_its_first_page_keeps_to_soql(
+    control: Control, make_connector: MakeConnector
+) -> None:
+    connector = make_connector(page_size=200, bulk_threshold=10_000)
+    pages = list(connector.pull("Lead", None, FIELDS))
+    assert len(pages) > 1
+    assert not [k for k in control.get("/counters")["by_endpoint"] if "/jobs/" in k]
 
 
 def test_describe_reports_types_requiredness_and_picklists(connector: SalesforceConnector) -> None:
