@@ -1,15 +1,22 @@
 """Benchmark of `syncd report` end to end (store load + compute) on SQLite and PostgreSQL stores.
 
-Run:  /work/venv/bin/python benchmarks/reports/bench_reports.py [--scale 1.0] [--backends sqlite,postgresql]
-          [--pg-admin-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+Run:  .venv/bin/python benchmarks/reports/bench_reports.py [--scale 1.0] [--backends sqlite,postgresql]
+          [--pg-admin-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres] [--only WORDS]
+          [--sqlite-file PATH] [--pg-url URL]
 
 Generates (deterministically, from --seed) 1,000,000 touches, 100,000 people and 20,000 deals with
 their lifecycle events, sales activities and costs over 2026, times --scale; loads them into a fresh
 SQLite file and a fresh PostgreSQL database (created per run, dropped after) with bulk inserts; then
 runs each report over the whole of 2026 in a child process and measures the time from the command's
-start to its last output line (store load + compute + formatting, interpreter start-up excluded) and
-the child's peak resident memory (VmHWM). Every report must print the same JSON on both backends. Prints a
-markdown table; exits 1 when a target is missed or the backends disagree.
+start to its last output line (store load + compute + formatting, interpreter start-up excluded),
+the child's CPU seconds over the same span, and its peak resident memory (VmHWM). Every report must
+print the same JSON on both backends. Prints a markdown table; exits 1 when a target is missed or
+the backends disagree.
+
+`--sqlite-file` / `--pg-url` keep the loaded stores for later runs (and for
+`benchmarks/reports/bench_dashboard.py`): a store that already holds touches is used as it is
+(it must have been loaded with the same --scale and --seed). `--only` runs the reports whose
+label contains one of the comma-separated words.
 """
 
 from __future__ import annotations
@@ -69,13 +76,25 @@ CASES: list[tuple[str, list[str], float]] = [
         )
     ],
     ("attribution linear (contact_create)", ["attribution", "--conversion", "contact_create"], RULE_TARGET),
+    (
+        "attribution u_shaped (deal_create)",
+        ["attribution", "--model", "u_shaped", "--conversion", "deal_create"],
+        RULE_TARGET,
+    ),
     ("attribution markov (revenue)", ["attribution", "--model", "markov"], MARKOV_TARGET),
+    # The issue sets no target for these: data-driven like Markov, rule-based like the rule models,
+    # cohort reads like SLA and funnel.
+    ("attribution shapley (revenue)", ["attribution", "--model", "shapley"], MARKOV_TARGET),
+    ("roi linear (leads, MQLs, customers)", ["roi"], RULE_TARGET),
+    ("pipeline (sourced, influenced)", ["pipeline"], RULE_TARGET),
+    ("mql-value", ["mql-value"], OPS_TARGET),
     (
         "sla (24 h, business hours)",
         ["sla", "--within-hours", "24", "--business-hours", "Mon-Fri 09:00-17:00"],
         OPS_TARGET,
     ),
     ("funnel + sales velocity", ["funnel"], OPS_TARGET),
+    ("pacing (goal 30,000)", ["pacing", "--goal", "30000", "--as-of", "2026-12-31"], OPS_TARGET),
 ]
 
 
@@ -291,8 +310,18 @@ def postgresql_database(admin_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def run_child(url: str, args: Sequence[str]) -> tuple[float, int, str]:
-    """One report in a fresh process: (seconds inside the command, its peak RSS in KiB, its JSON)."""
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """One report run: wall and CPU seconds inside the command, peak RSS in KiB, the JSON it printed."""
+
+    seconds: float
+    cpu_seconds: float
+    peak_kib: int
+    document: str
+
+
+def run_child(url: str, args: Sequence[str]) -> Measured:
+    """One report in a fresh process."""
     completed = subprocess.run(
         [sys.executable, __file__, "--child", *args, *PERIOD, "--url", url, "--format", "json"],
         capture_output=True,
@@ -303,24 +332,25 @@ def run_child(url: str, args: Sequence[str]) -> tuple[float, int, str]:
     if completed.returncode != 0:
         raise SystemExit(f"report {' '.join(args)} failed: {completed.stderr}")
     measures, _, document = completed.stdout.partition("\n")
-    seconds, peak = measures.split()
-    return float(seconds), int(peak), document
+    seconds, cpu, peak = measures.split()
+    return Measured(float(seconds), float(cpu), int(peak), document)
 
 
 def child(args: Sequence[str]) -> int:
-    """Run one report in this process; print its seconds and this process's peak RSS, then its output."""
+    """Run one report in this process; print its wall and CPU seconds and this process's peak RSS,
+    then its output."""
     from syncd.cli.report import report
 
     buffer = io.StringIO()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with contextlib.redirect_stdout(buffer):
         report.main(list(args), prog_name="syncd report", standalone_mode=False)
-    seconds = time.perf_counter() - started
-    sys.stdout.write(f"{seconds:.3f} {_peak_rss_kib()}\n{buffer.getvalue()}")
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    sys.stdout.write(f"{seconds:.3f} {cpu:.3f} {peak_rss_kib()}\n{buffer.getvalue()}")
     return 0
 
 
-def _peak_rss_kib() -> int:
+def peak_rss_kib() -> int:
     """This process's peak resident memory since exec (VmHWM). getrusage's maxrss would also count
     the forking parent's memory, which Linux carries over an exec."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -329,65 +359,136 @@ def _peak_rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def has_touches(url: str) -> bool:
+    """Whether the store at `url` exists, is migrated and holds touches (a kept store to reuse)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
+        return False
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT EXISTS (SELECT 1 FROM touches)")).scalar_one() in (1, True)
+    finally:
+        engine.dispose()
+
+
+def prepare_stores(
+    stack: contextlib.ExitStack,
+    folder: Path,
+    backends: Sequence[str],
+    *,
+    scale: float,
+    seed: int,
+    pg_admin_url: str,
+    sqlite_file: Path | None = None,
+    pg_url: str | None = None,
+) -> tuple[dict[str, str], dict[str, float], Generated | None]:
+    """A loaded store URL per backend, the bulk-load seconds of those loaded now, and the data set
+    (None when every store was kept from an earlier run)."""
+    urls: dict[str, str] = {}
+    if "sqlite" in backends:
+        urls["sqlite"] = f"sqlite:///{sqlite_file or folder / 'bench.db'}"
+    if "postgresql" in backends:
+        urls["postgresql"] = pg_url or stack.enter_context(postgresql_database(pg_admin_url))
+    data: Generated | None = None
+    loads: dict[str, float] = {}
+    for backend, url in urls.items():
+        if has_touches(url):
+            print(
+                f"{backend}: using the store already loaded at {make_url(url).render_as_string()}", flush=True
+            )
+            continue
+        if data is None:
+            started = time.perf_counter()
+            data = generate(scale, seed)
+            sizes = ", ".join(f"{n:,} {t}" for t, n in ((t, data.count(t)) for t in data.tables))
+            print(f"generated in {time.perf_counter() - started:.1f} s: {sizes}", flush=True)
+        started = time.perf_counter()
+        (load_sqlite if backend == "sqlite" else load_postgresql)(url, data)
+        loads[backend] = time.perf_counter() - started
+        print(f"{backend}: loaded in {loads[backend]:.1f} s", flush=True)
+    return urls, loads, data
+
+
+def store_counts(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return {
+                table: connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+                for table in ("touches", "people", "deals", "lifecycle_events", "activities")
+            }
+    finally:
+        engine.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="Fraction of the full data size (e.g. 0.1).")
     parser.add_argument("--seed", type=int, default=20260101)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--sqlite-file", type=Path, help="Keep (or reuse) the SQLite store in this file.")
+    parser.add_argument(
+        "--pg-url", help="Use (or reuse) this PostgreSQL database instead of a temporary one."
+    )
+    parser.add_argument("--only", help="Run only the reports whose label contains one of these words.")
     options = parser.parse_args()
     backends = [b.strip() for b in options.backends.split(",") if b.strip()]
+    words = [w.strip() for w in (options.only or "").split(",") if w.strip()]
+    cases = [case for case in CASES if not words or any(w in case[0] for w in words)]
 
-    started = time.perf_counter()
-    data = generate(options.scale, options.seed)
-    generated_in = time.perf_counter() - started
-    sizes = ", ".join(f"{n:,} {t}" for t, n in ((t, data.count(t)) for t in data.tables))
-    print(f"generated in {generated_in:.1f} s: {sizes}", flush=True)
-
-    results: dict[str, dict[str, tuple[float, int, str]]] = {}
-    loads: dict[str, float] = {}
+    results: dict[str, dict[str, Measured]] = {}
     with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
-        urls = {}
-        if "sqlite" in backends:
-            urls["sqlite"] = f"sqlite:///{Path(folder) / 'bench.db'}"
-        if "postgresql" in backends:
-            urls["postgresql"] = stack.enter_context(postgresql_database(options.pg_admin_url))
+        urls, loads, _ = prepare_stores(
+            stack,
+            Path(folder),
+            backends,
+            scale=options.scale,
+            seed=options.seed,
+            pg_admin_url=options.pg_admin_url,
+            sqlite_file=options.sqlite_file,
+            pg_url=options.pg_url,
+        )
+        counts = store_counts(next(iter(urls.values())))
         for backend, url in urls.items():
-            upgrade(url)
-            started = time.perf_counter()
-            (load_sqlite if backend == "sqlite" else load_postgresql)(url, data)
-            loads[backend] = time.perf_counter() - started
-            print(f"{backend}: loaded in {loads[backend]:.1f} s", flush=True)
             results[backend] = {}
-            for label, args, _ in CASES:
-                results[backend][label] = run_child(url, args)
-                seconds, peak, _ = results[backend][label]
-                print(f"  {label}: {seconds:.2f} s, {peak / 1024:.0f} MiB", flush=True)
+            for label, args, _ in cases:
+                run = results[backend][label] = run_child(url, args)
+                print(
+                    f"  {backend} {label}: {run.seconds:.2f} s (CPU {run.cpu_seconds:.2f} s), "
+                    f"{run.peak_kib / 1024:.0f} MiB",
+                    flush=True,
+                )
 
     failures = []
     print(
-        f"\nscale {options.scale} ({data.count('touches'):,} touches, {data.count('people'):,} people, "
-        f"{data.count('deals'):,} deals, {data.count('lifecycle_events'):,} lifecycle events, "
-        f"{data.count('activities'):,} activities); period 2026-01-01..2026-12-31; "
+        f"\nscale {options.scale} ({counts['touches']:,} touches, {counts['people']:,} people, "
+        f"{counts['deals']:,} deals, {counts['lifecycle_events']:,} lifecycle events, "
+        f"{counts['activities']:,} activities); period 2026-01-01..2026-12-31; "
         f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}\n"
     )
-    header = "| report | target | " + " | ".join(f"{b} s | {b} peak MiB" for b in results) + " | met |"
+    header = (
+        "| report | target | " + " | ".join(f"{b} s | {b} CPU s | {b} peak MiB" for b in results) + " | met |"
+    )
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
-    for label, _, target in CASES:
+    for label, _, target in cases:
         cells = []
         met = True
         for backend in results:
-            seconds, peak, _ = results[backend][label]
-            cells += [f"{seconds:.2f}", f"{peak / 1024:.0f}"]
-            met = met and seconds <= target
-        documents = {results[b][label][2] for b in results}
+            run = results[backend][label]
+            cells += [f"{run.seconds:.2f}", f"{run.cpu_seconds:.2f}", f"{run.peak_kib / 1024:.0f}"]
+            met = met and run.seconds <= target
+        documents = {results[b][label].document for b in results}
         if len(documents) > 1:
             failures.append(f"{label}: the backends disagree")
         if not met:
             failures.append(f"{label}: slower than {target:.0f} s")
         print(f"| {label} | ≤ {target:.0f} s | " + " | ".join(cells) + f" | {'yes' if met else 'NO'} |")
-    print("\nbulk load: " + ", ".join(f"{b} {s:.1f} s" for b, s in loads.items()))
+    if loads:
+        print("\nbulk load: " + ", ".join(f"{b} {s:.1f} s" for b, s in loads.items()))
     for failure in failures:
         print(f"FAILED: {failure}")
     return 1 if failures else 0

@@ -2,13 +2,14 @@
 
 Without a period the whole store is written. With `--from/--to` exactly the rows that the reports
 of that period read from the store are written (default stage names), so `syncd report ... --data
-DIR` over that period gives the same numbers as the report on the store.
+DIR` over that period gives the same numbers as the report on the store. teams.csv holds the
+config's `teams:` section (empty with `--url`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,7 @@ from typing import Any
 import click
 from sqlalchemy import Engine, select
 
-from syncd.cli.db import store_url
-from syncd.cli.report import DATE, read_store
+from syncd.cli.report import DATE, read_store, store_source
 from syncd.config import mask_url
 from syncd.reports import store as loaders
 from syncd.reports.csvdata import Dataset, write_data
@@ -51,11 +51,14 @@ def export(
     """Write the store (or what the reports of one period read) as CSV files for `--data DIR`."""
     if (start is None) != (end is None):
         raise click.UsageError("give both --from and --to, or neither to export the whole store")
-    target = store_url(config_path, url)
+    source = store_source(config_path, url)
+    assert source.url is not None
+    target = source.url
     period = Period(start, end) if start is not None and end is not None else None
-    data = read_store(
+    rows = read_store(
         target, lambda engine: whole_store(engine) if period is None else period_rows(engine, period)
     )
+    data = replace(rows, teams=source.teams)
     write_data(data_dir, data)
     counts = ", ".join(f"{len(getattr(data, f.name))} {f.name.replace('_', ' ')}" for f in fields(Dataset))
     click.echo(f"exported {mask_url(target)} to {data_dir}: {counts}")
@@ -92,7 +95,7 @@ def period_rows(engine: Engine, period: Period) -> Dataset:
         loaders.load_sla_inputs(engine, period),
     ]
     merged: dict[str, Any] = {}
-    for f in fields(Dataset):
+    for f in fields(loaders.ReportInputs):
         merged[f.name] = _distinct(item for part in parts for item in getattr(part, f.name))
     # Two cost rows can be equal field by field (e.g. a cost file and a campaign's ActualCost).
     merged["costs"] = roi.costs

@@ -1,4 +1,4 @@
-"""`syncd report`: attribution, ROI, MQL value, funnel, SLA and pacing printed as a table, CSV or JSON.
+"""`syncd report`: attribution, ROI, pipeline, MQL value, funnel, SLA and pacing as a table, CSV or JSON.
 
 Each command reads its inputs from the store (`--config FILE` or `--url URL`, filtered in SQL by
 `syncd.reports.store`) or from a `--data DIR` folder of CSV files (`syncd.reports.csvdata`), runs
@@ -11,6 +11,7 @@ import csv
 import gc
 import io
 import json
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
@@ -25,6 +26,7 @@ import click
 from sqlalchemy import Engine
 
 from syncd.cli.db import read_store, store_url
+from syncd.config import load_config
 from syncd.reports import store as loaders
 from syncd.reports.business_hours import BusinessHours
 from syncd.reports.costs import CostProration
@@ -34,13 +36,16 @@ from syncd.reports.funnel import FunnelMethod, funnel
 from syncd.reports.markov import markov
 from syncd.reports.mql_value import mql_value
 from syncd.reports.pacing import actual_to_date, pacing
-from syncd.reports.paths import DEFAULT_EXCLUDED_KINDS, TouchIndex
+from syncd.reports.paths import TouchIndex, excluded_kinds
+from syncd.reports.periods import period_to_date, whole_quarter
+from syncd.reports.pipeline import InfluencedUntil, PipelineTotals, SourcedRule, pipeline
 from syncd.reports.roi import DATA_DRIVEN_MODELS, roi
 from syncd.reports.rule_models import DEFAULT_HALF_LIFE_DAYS, RuleModel, attribute, check_model
 from syncd.reports.sales_velocity import sales_velocity
 from syncd.reports.shapley import MAX_EXACT_CHANNELS, shapley
 from syncd.reports.sla import DEFAULT_FOLLOWUP_DAYS, DEFAULT_MIN_ATTEMPTS, SlaStats, sla
 from syncd.reports.stages import DEFAULT_STAGES
+from syncd.reports.teams import OwnerTeams, TeamMember, team_members
 from syncd.reports.types import ConversionType, GroupBy, Period
 
 EXIT_REPORT_ERROR = 2
@@ -69,10 +74,11 @@ class ReportTable:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where a report reads: a `--data DIR` folder, or a store URL."""
+    """Where a report reads: a `--data DIR` folder, or a store URL (with the config's teams)."""
 
     data_dir: Path | None
     url: str | None
+    teams: tuple[TeamMember, ...] = ()
 
     def load(self, from_store: Callable[[Engine], loaders.ReportInputs]) -> Dataset:
         """The whole folder, or exactly the store rows `from_store` selects."""
@@ -80,7 +86,8 @@ class Source:
             return load_data(self.data_dir)
         assert self.url is not None
         inputs = read_store(self.url, from_store)
-        return Dataset(**{f.name: getattr(inputs, f.name) for f in fields(Dataset)})
+        rows = {f.name: getattr(inputs, f.name) for f in fields(loaders.ReportInputs)}
+        return Dataset(**rows, teams=self.teams)
 
 
 # --- parameters -----------------------------------------------------------------------------
@@ -181,13 +188,28 @@ def _source_options(func: F) -> F:
 
 
 def _common_options(func: F) -> F:
+    """--from/--to (quarter to date by default), --format and the source options."""
+    return _options_with_period(
+        func,
+        "First day of the period (UTC, inclusive). Default: the first day of --to's quarter.",
+        "Last day of the period (UTC, inclusive). Default: today (UTC).",
+    )
+
+
+def _pacing_options(func: F) -> F:
+    """--from/--to (the whole quarter by default), --format and the source options."""
+    return _options_with_period(
+        func,
+        "First day of the goal's period (UTC, inclusive). Default: the first day of the quarter "
+        "holding --to (or --as-of).",
+        "Last day of the goal's period (UTC, inclusive). Default: the last day of --from's quarter.",
+    )
+
+
+def _options_with_period(func: F, from_help: str, to_help: str) -> F:
     options = [
-        click.option(
-            "--from", "start", type=DATE, required=True, help="First day of the period (UTC, inclusive)."
-        ),
-        click.option(
-            "--to", "end", type=DATE, required=True, help="Last day of the period (UTC, inclusive)."
-        ),
+        click.option("--from", "start", type=DATE, help=from_help),
+        click.option("--to", "end", type=DATE, help=to_help),
         click.option(
             "--format",
             "output",
@@ -214,6 +236,11 @@ def _touch_options(func: F) -> F:
             is_flag=True,
             help="Count email opens as touches (left out by default: privacy proxies open emails).",
         ),
+        click.option(
+            "--count-sales-touches",
+            is_flag=True,
+            help="Count calls, meetings, notes and 1:1 emails reps logged in HubSpot as touches.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -230,17 +257,35 @@ def resolve_source(data_dir: Path | None, config_path: Path | None, url: str | N
         raise click.UsageError(
             "give --config FILE or --url URL to read the store, or --data DIR for CSV files"
         )
+    return store_source(config_path, url)
+
+
+def store_source(config_path: Path | None, url: str | None) -> Source:
+    """The store of exactly one of --config (with the config's teams) and --url."""
+    if config_path is not None and url is None:
+        config = load_config(config_path, env=os.environ)
+        return Source(data_dir=None, url=config.store.url, teams=tuple(team_members(config.teams.root)))
     return Source(data_dir=None, url=store_url(config_path, url))
 
 
-def _period(start: date, end: date) -> Period:
-    return Period(start, end)
+def _today() -> date:
+    return datetime.now(UTC).date()
 
 
-def _index(data: Dataset, count_email_opens: bool) -> TouchIndex:
-    return TouchIndex(
-        data.touches, exclude_kinds=frozenset() if count_email_opens else DEFAULT_EXCLUDED_KINDS
-    )
+def _period(start: date | None, end: date | None) -> Period:
+    """The period of --from/--to; quarter to date when they are left out."""
+    today = _today()
+    if end is None and start is not None and start > today:
+        raise click.BadParameter(f"{start} is after today ({today}): give --to as well", param_hint="--from")
+    return period_to_date(start, end, today=today)
+
+
+def _excluded_kinds(count_email_opens: bool, count_sales_touches: bool = False) -> frozenset[str]:
+    return excluded_kinds(count_email_opens=count_email_opens, count_sales_touches=count_sales_touches)
+
+
+def _index(data: Dataset, count_email_opens: bool, count_sales_touches: bool = False) -> TouchIndex:
+    return TouchIndex(data.touches, exclude_kinds=_excluded_kinds(count_email_opens, count_sales_touches))
 
 
 # --- the command group ----------------------------------------------------------------------
@@ -266,7 +311,11 @@ class ReportGroup(click.Group):
 
 @click.group(cls=ReportGroup)
 def report() -> None:
-    """Closed-loop reports from the store or a --data folder, as a table, CSV or JSON."""
+    """Closed-loop reports from the store or a --data folder, as a table, CSV or JSON.
+
+    Without --from/--to a report covers the current quarter up to today (UTC); pacing, the whole
+    current quarter.
+    """
 
 
 def _emit(table: ReportTable, output: str) -> None:
@@ -310,14 +359,15 @@ def _emit(table: ReportTable, output: str) -> None:
     help="Most channels the exact shapley model accepts.",
 )
 def attribution_command(
-    start: date,
-    end: date,
+    start: date | None,
+    end: date | None,
     output: str,
     data_dir: Path | None,
     config_path: Path | None,
     url: str | None,
     lookback_days: int | None,
     count_email_opens: bool,
+    count_sales_touches: bool,
     model: str,
     conversion: str,
     group_by: str,
@@ -337,17 +387,24 @@ def attribution_command(
     if not data_driven:
         check_model(RuleModel(model), kind)  # before reading anything
     data = source.load(
-        lambda engine: loaders.load_attribution_inputs(engine, kind, period, data_driven=data_driven)
+        lambda engine: loaders.load_attribution_inputs(
+            engine,
+            kind,
+            period,
+            data_driven=data_driven,
+            exclude_kinds=_excluded_kinds(count_email_opens, count_sales_touches),
+        )
     )
-    index = _index(data, count_email_opens)
+    index = _index(data, count_email_opens, count_sales_touches)
     parameters: dict[str, Cell] = {
-        "from": start,
-        "to": end,
+        "from": period.start,
+        "to": period.end,
         "model": model,
         "conversion": kind.value,
         "by": by.value,
         "lookback_days": lookback_days,
         "count_email_opens": count_email_opens,
+        "count_sales_touches": count_sales_touches,
     }
     if data_driven:
         run = markov if model == "markov" else partial(shapley, max_channels=max_channels)
@@ -453,14 +510,15 @@ def _share(part: Decimal, whole: Decimal) -> Fraction | None:
     help="Half-life of time_decay.",
 )
 def roi_command(
-    start: date,
-    end: date,
+    start: date | None,
+    end: date | None,
     output: str,
     data_dir: Path | None,
     config_path: Path | None,
     url: str | None,
     lookback_days: int | None,
     count_email_opens: bool,
+    count_sales_touches: bool,
     model: str,
     group_by: str,
     cost_proration: str,
@@ -479,12 +537,13 @@ def roi_command(
             data_driven=model in DATA_DRIVEN_MODELS,
             mql_stage=mql_stage,
             customer_stage=customer_stage,
+            exclude_kinds=_excluded_kinds(count_email_opens, count_sales_touches),
         )
     )
     result = roi(
         model,
         people=data.people,
-        touches=_index(data, count_email_opens),
+        touches=_index(data, count_email_opens, count_sales_touches),
         deals=data.deals,
         deal_contacts=data.deal_contacts,
         lifecycle=data.lifecycle,
@@ -537,8 +596,8 @@ def roi_command(
         "unattributed_revenue": result.unattributed_revenue,
     }
     parameters: dict[str, Cell] = {
-        "from": start,
-        "to": end,
+        "from": period.start,
+        "to": period.end,
         "model": model,
         "by": by.value,
         "cost_proration": proration.value,
@@ -546,10 +605,127 @@ def roi_command(
         "customer_stage": customer_stage,
         "lookback_days": lookback_days,
         "count_email_opens": count_email_opens,
+        "count_sales_touches": count_sales_touches,
     }
     if model == RuleModel.TIME_DECAY.value:
         parameters["half_life_days"] = half_life_days
     _emit(ReportTable("roi", parameters, columns, rows, totals), output)
+
+
+@report.command("pipeline")
+@_common_options
+@click.option(
+    "--by",
+    "group_by",
+    type=click.Choice([GroupBy.CHANNEL.value, GroupBy.CAMPAIGN.value]),
+    default=GroupBy.CHANNEL.value,
+    show_default=True,
+    help="One row per channel or per campaign.",
+)
+@click.option(
+    "--sourced-rule",
+    type=click.Choice([r.value for r in SourcedRule]),
+    default=SourcedRule.FIRST_TOUCH.value,
+    show_default=True,
+    help="first_touch: the deal's first touch (over its contacts) is on a marketing channel; "
+    "primary_campaign: the deal has a primary campaign.",
+)
+@click.option(
+    "--influenced-until",
+    type=click.Choice([u.value for u in InfluencedUntil]),
+    default=InfluencedUntil.CREATED.value,
+    show_default=True,
+    help="Marketing touches before the deal was created, or before it closed (open deals: up to --as-of).",
+)
+@click.option(
+    "--as-of",
+    type=INSTANT,
+    help="With --influenced-until closed: open deals count touches up to this instant (default: all).",
+)
+@click.option(
+    "--non-marketing-channels",
+    default="",
+    help="Channels that are not marketing (e.g. sales calls), comma-separated (default: none).",
+)
+@click.option("--count-email-opens", is_flag=True, help="Count email opens as touches.")
+@click.option(
+    "--count-sales-touches",
+    is_flag=True,
+    help="Count touches reps logged in HubSpot (calls, meetings, notes).",
+)
+def pipeline_command(
+    start: date | None,
+    end: date | None,
+    output: str,
+    data_dir: Path | None,
+    config_path: Path | None,
+    url: str | None,
+    group_by: str,
+    sourced_rule: str,
+    influenced_until: str,
+    as_of: datetime | None,
+    non_marketing_channels: str,
+    count_email_opens: bool,
+    count_sales_touches: bool,
+) -> None:
+    """Sourced and influenced pipeline: deals created in the period that marketing started or touched.
+
+    Sourced deals are also influenced: the two are shown side by side, never added.
+    """
+    source = resolve_source(data_dir, config_path, url)
+    period = _period(start, end)
+    by, until = GroupBy(group_by), InfluencedUntil(influenced_until)
+    outside = frozenset(c.strip() for c in non_marketing_channels.split(",") if c.strip())
+    data = source.load(
+        lambda engine: loaders.load_pipeline_inputs(
+            engine,
+            period,
+            until_close=until is InfluencedUntil.CLOSED,
+            exclude_kinds=_excluded_kinds(count_email_opens, count_sales_touches),
+        )
+    )
+    result = pipeline(
+        deals=data.deals,
+        deal_contacts=data.deal_contacts,
+        touches=_index(data, count_email_opens, count_sales_touches),
+        period=period,
+        group_by=by,
+        non_marketing_channels=outside,
+        sourced_rule=SourcedRule(sourced_rule),
+        influenced_until=until,
+        as_of=as_of,
+    )
+    empty = PipelineTotals(0, Decimal(0))
+    keys = sorted(set(result.sourced_by) | set(result.influenced_by), key=lambda k: (k is None, k or ""))
+    columns = (by.value, "sourced_deals", "sourced_amount", "influenced_deals", "influenced_amount")
+    rows = tuple(
+        (
+            key,
+            result.sourced_by.get(key, empty).deals,
+            _cents(result.sourced_by.get(key, empty).amount),
+            result.influenced_by.get(key, empty).deals,
+            _cents(result.influenced_by.get(key, empty).amount),
+        )
+        for key in keys
+    )
+    totals: dict[str, Cell] = {
+        "sourced_deals": result.sourced.deals,
+        "sourced_amount": _cents(result.sourced.amount),
+        "influenced_deals": result.influenced.deals,
+        "influenced_amount": _cents(result.influenced.amount),
+    }
+    parameters: dict[str, Cell] = {
+        "from": period.start,
+        "to": period.end,
+        "by": by.value,
+        "sourced_rule": sourced_rule,
+        "influenced_until": until.value,
+        "as_of": as_of,
+        "non_marketing_channels": tuple(sorted(outside)),
+        "count_email_opens": count_email_opens,
+        "count_sales_touches": count_sales_touches,
+    }
+    _emit(ReportTable("pipeline", parameters, columns, rows, totals), output)
 
 
 @report.command("mql-value")
@@ -567,9 +743,14 @@ def roi_command(
     "--won-until", type=INSTANT, help="Count deals won at or before this instant only (default: all)."
 )
 @click.option("--count-email-opens", is_flag=True, help="Count email opens as touches when finding sources.")
+@click.option(
+    "--count-sales-touches",
+    is_flag=True,
+    help="Count touches reps logged in HubSpot (calls, meetings, notes).",
+)
 def mql_value_command(
-    start: date,
-    end: date,
+    start: date | None,
+    end: date | None,
     output: str,
     data_dir: Path | None,
     config_path: Path | None,
@@ -578,17 +759,24 @@ def mql_value_command(
     mql_stage: str,
     won_until: datetime | None,
     count_email_opens: bool,
+    count_sales_touches: bool,
 ) -> None:
     """Value per MQL by source: won revenue of the period's MQL cohort / its MQLs."""
     source = resolve_source(data_dir, config_path, url)
     period = _period(start, end)
     by = GroupBy(group_by)
     data = source.load(
-        lambda engine: loaders.load_mql_value_inputs(engine, period, mql_stage=mql_stage, won_until=won_until)
+        lambda engine: loaders.load_mql_value_inputs(
+            engine,
+            period,
+            mql_stage=mql_stage,
+            won_until=won_until,
+            exclude_kinds=_excluded_kinds(count_email_opens, count_sales_touches),
+        )
     )
     result = mql_value(
         lifecycle=data.lifecycle,
-        touches=_index(data, count_email_opens),
+        touches=_index(data, count_email_opens, count_sales_touches),
         deals=data.deals,
         deal_contacts=data.deal_contacts,
         period=period,
@@ -629,12 +817,13 @@ def mql_value_command(
         "value_per_mql": _cents(Fraction(won) / mqls) if mqls else None,
     }
     parameters: dict[str, Cell] = {
-        "from": start,
-        "to": end,
+        "from": period.start,
+        "to": period.end,
         "by": by.value,
         "mql_stage": mql_stage,
         "won_until": won_until,
         "count_email_opens": count_email_opens,
+        "count_sales_touches": count_sales_touches,
     }
     _emit(ReportTable("mql-value", parameters, columns, rows, totals), output)
 
@@ -668,8 +857,8 @@ def _cents(value: Fraction | Decimal) -> Decimal:
 )
 @click.option("--as-of", type=INSTANT, help="Ignore lifecycle events after this instant (default: none).")
 def funnel_command(
-    start: date,
-    end: date,
+    start: date | None,
+    end: date | None,
     output: str,
     data_dir: Path | None,
     config_path: Path | None,
@@ -714,8 +903,8 @@ def funnel_command(
         "sales_velocity_per_day": velocity.velocity_per_day,
     }
     parameters: dict[str, Cell] = {
-        "from": start,
-        "to": end,
+        "from": period.start,
+        "to": period.end,
         "stages": stage_list,
         "method": method,
         "implied_stages": implied_stages,
@@ -765,14 +954,15 @@ def funnel_command(
 @click.option(
     "--by",
     "group_by",
-    type=click.Choice(["owner", "mql"]),
+    type=click.Choice(["owner", "team", "mql"]),
     default="owner",
     show_default=True,
-    help="One row per owner, or one row per MQL.",
+    help="One row per owner, per team (teams from the config's teams: section or the --data "
+    "folder's teams.csv), or per MQL.",
 )
 def sla_command(
-    start: date,
-    end: date,
+    start: date | None,
+    end: date | None,
     output: str,
     data_dir: Path | None,
     config_path: Path | None,
@@ -794,6 +984,13 @@ def sla_command(
     hours = parse_business_hours(business_hours, timezone, holidays) if business_hours else None
     kinds = frozenset(k.strip() for k in sales_kinds.split(",") if k.strip())
     data = source.load(lambda engine: loaders.load_sla_inputs(engine, period, mql_stage=mql_stage))
+    if group_by == "team" and not data.teams:
+        raise ReportError(
+            "no sales teams are defined",
+            hint="add a teams: section to the config (team: [owner emails]) and pass --config, or a "
+            "teams.csv (team, owner) to the --data folder",
+        )
+    teams = OwnerTeams(data.teams) if data.teams else None
     result = sla(
         lifecycle=data.lifecycle,
         activities=data.activities,
@@ -805,28 +1002,34 @@ def sla_command(
         rep_initiator=rep_initiator,
         followup_days=attempt_days,
         min_attempts=attempts,
+        teams=teams,
     )
     business = hours is not None
     rows: list[tuple[Cell, ...]]
     if group_by == "mql":
-        columns: tuple[str, ...] = ("person_id", "mql_at", "owner", "first_contact_at", "speed_hours")
+        columns: tuple[str, ...] = ("person_id", "mql_at", "owner")
+        columns += ("team",) if teams is not None else ()
+        columns += ("first_contact_at", "speed_hours")
         columns += ("business_speed_hours",) if business else ()
         columns += ("attempts",)
         rows = []
         for c in result.mqls:
-            row: tuple[Cell, ...] = (c.person_id, c.mql_at, c.owner, c.first_contact_at, c.calendar_speed)
+            row: tuple[Cell, ...] = (c.person_id, c.mql_at, c.owner)
+            row += (c.team,) if teams is not None else ()
+            row += (c.first_contact_at, c.calendar_speed)
             row += (c.business_speed,) if business else ()
             rows.append((*row, c.attempts))
     else:
-        columns = ("owner", *_stats_columns(business))
-        rows = [(owner, *_stats_cells(stats, business)) for owner, stats in result.by_owner.items()]
+        groups = result.by_team if group_by == "team" else result.by_owner
+        columns = (group_by, *_stats_columns(business))
+        rows = [(key, *_stats_cells(stats, business)) for key, stats in groups.items()]
     totals: dict[str, Cell] = dict(
         zip(_stats_columns(business), _stats_cells(result.overall, business), strict=True)
     )
     totals["uncontacted_mqls"] = result.overall.uncontacted
     parameters: dict[str, Cell] = {
-        "from": start,
-        "to": end,
+        "from": period.start,
+        "to": period.end,
         "within_hours": within_hours,
         "business_hours": business_hours,
         "timezone": timezone if business else None,
@@ -872,7 +1075,7 @@ def _stats_cells(s: SlaStats, business: bool) -> tuple[Cell, ...]:
 
 
 @report.command("pacing")
-@_common_options
+@_pacing_options
 @click.option(
     "--goal",
     type=click.IntRange(min=0),
@@ -890,8 +1093,8 @@ def _stats_cells(s: SlaStats, business: bool) -> tuple[Cell, ...]:
     help="Whether the --as-of day counts as elapsed (read at its end) or not (read at its start).",
 )
 def pacing_command(
-    start: date,
-    end: date,
+    start: date | None,
+    end: date | None,
     output: str,
     data_dir: Path | None,
     config_path: Path | None,
@@ -903,8 +1106,8 @@ def pacing_command(
 ) -> None:
     """Progress of a stage goal (e.g. MQLs this quarter): target to date, pace, projection."""
     source = resolve_source(data_dir, config_path, url)
-    period = _period(start, end)
-    day = as_of if as_of is not None else datetime.now(UTC).date()
+    day = as_of if as_of is not None else _today()
+    period = whole_quarter(start, end, today=day)
     # Read at the end of the day when it counts as elapsed, else at its start.
     cutoff = datetime.combine(
         day + timedelta(days=1) if as_of_elapsed else day, time(0), tzinfo=UTC
@@ -927,8 +1130,8 @@ def pacing_command(
         result.required_per_remaining_day,
     )
     parameters: dict[str, Cell] = {
-        "from": start,
-        "to": end,
+        "from": period.start,
+        "to": period.end,
         "goal": goal,
         "stage": stage,
         "as_of": day,
@@ -1049,4 +1252,14 @@ def render_table(table: ReportTable) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["ReportTable", "Source", "read_store", "render_csv", "render_json", "render_table", "report"]
+__all__ = [
+    "ReportTable",
+    "Source",
+    "read_store",
+    "render_csv",
+    "render_json",
+    "render_table",
+    "report",
+    "resolve_source",
+    "store_source",
+]

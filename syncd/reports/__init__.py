@@ -14,6 +14,7 @@ from syncd.reports.markov import markov, markov_from_journeys
 from syncd.reports.mql_value import MqlValueReport, MqlValueRow, mql_value
 from syncd.reports.pacing import Pacing, RequiredMqls, actual_to_date, pacing, required_mqls
 from syncd.reports.paths import Conversion, Journey, KeyPoints, TouchIndex, build_conversions, build_journeys
+from syncd.reports.periods import period_to_date, quarter_of, whole_quarter
 from syncd.reports.pipeline import InfluencedUntil, PipelineReport, PipelineTotals, SourcedRule, pipeline
 from syncd.reports.roi import RoiReport, RoiRow, attributed_revenue, roi
 from syncd.reports.rule_models import (
@@ -28,6 +29,7 @@ from syncd.reports.rule_models import (
 from syncd.reports.sales_velocity import SalesVelocity, sales_velocity
 from syncd.reports.shapley import shapley, shapley_from_journeys
 from syncd.reports.sla import MqlContact, SlaReport, SlaStats, sla
+from syncd.reports.teams import OwnerTeams, TeamMember, team_members
 from syncd.reports.types import (
     Activity,
     ConversionType,
@@ -67,6 +69,7 @@ __all__ = [
     "MqlContact",
     "MqlValueReport",
     "MqlValueRow",
+    "OwnerTeams",
     "Pacing",
     "Period",
     "Person",
@@ -81,6 +84,7 @@ __all__ = [
     "SlaReport",
     "SlaStats",
     "SourcedRule",
+    "TeamMember",
     "TooManyChannelsError",
     "Touch",
     "TouchIndex",
@@ -97,7 +101,9 @@ __all__ = [
     "markov_from_journeys",
     "mql_value",
     "pacing",
+    "period_to_date",
     "pipeline",
+    "quarter_of",
     "required_mqls",
     "roi",
     "sales_velocity",
@@ -105,4 +111,6 @@ __all__ = [
     "shapley_from_journeys",
     "share_weights",
     "sla",
+    "team_members",
+    "whole_quarter",
 ]

@@ -1,6 +1,7 @@
-"""Read and write a `--data DIR` folder: the closed-loop data as seven CSV files.
+"""Read and write a `--data DIR` folder: the closed-loop data as eight CSV files.
 
-people.csv, touches.csv, lifecycle.csv, activities.csv, deals.csv, deal_contacts.csv, costs.csv.
+people.csv, touches.csv, lifecycle.csv, activities.csv, deals.csv, deal_contacts.csv, costs.csv,
+and teams.csv (which sales team each owner belongs to, for SLA reports by team).
 Timestamps are ISO 8601 (UTC when no offset is given, converted to UTC otherwise); dates ISO;
 money plain decimals; booleans true/false (also 1/0, yes/no). A missing file reads as empty;
 extra columns are ignored. Every bad row is reported at once, with file, line and column.
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from syncd.reports.errors import CsvDataError
+from syncd.reports.teams import TeamMember, owner_key
 from syncd.reports.types import Activity, Cost, Deal, DealContact, LifecycleEvent, Person, Touch
 
 T = TypeVar("T")
@@ -34,6 +36,7 @@ class Dataset:
     deals: tuple[Deal, ...] = ()
     deal_contacts: tuple[DealContact, ...] = ()
     costs: tuple[Cost, ...] = ()
+    teams: tuple[TeamMember, ...] = ()
 
 
 class _BadValue(ValueError):
@@ -171,6 +174,7 @@ _SCHEMAS: dict[str, tuple[type[Any], list[Column], str | None]] = {
         ],
         None,
     ),
+    "teams.csv": (TeamMember, [("team", _text, True), ("owner", _text, True)], None),
 }
 # Optional text columns that the dataclass types as plain str get "" rather than None.
 _EMPTY_AS_BLANK = {("people.csv", "email"), ("touches.csv", "kind"), ("touches.csv", "source_system")}
@@ -178,7 +182,7 @@ _EMPTY_AS_BLANK |= {("touches.csv", "channel")}  # the unknown channel: reported
 _EMPTY_AS_BLANK |= {("activities.csv", "owner")}
 _FIELD_OF = {"people.csv": "people", "touches.csv": "touches", "lifecycle.csv": "lifecycle"}
 _FIELD_OF |= {"activities.csv": "activities", "deals.csv": "deals", "deal_contacts.csv": "deal_contacts"}
-_FIELD_OF |= {"costs.csv": "costs"}
+_FIELD_OF |= {"costs.csv": "costs", "teams.csv": "teams"}
 
 
 def _read_file(path: Path, problems: list[str]) -> list[Any]:
@@ -194,6 +198,7 @@ def _read_file(path: Path, problems: list[str]) -> list[Any]:
             problems.append(f"{name} line 1: missing column(s) {', '.join(missing)}")
             return rows
         seen_ids: dict[str, int] = {}
+        teams_of: dict[str, tuple[str, int]] = {}  # teams.csv: owner → (team, line)
         for record in reader:
             line = reader.line_num
             values: dict[str, Any] = {}
@@ -224,6 +229,14 @@ def _read_file(path: Path, problems: list[str]) -> list[Any]:
             if cls is Cost and values["period_end"] < values["period_start"]:
                 problems.append(f"{name} line {line}, column period_end: ends before period_start")
                 continue
+            if cls is TeamMember:
+                team, first = teams_of.setdefault(owner_key(values["owner"]), (values["team"], line))
+                if team != values["team"]:
+                    problems.append(
+                        f"{name} line {line}, column team: {values['owner']} is already in team "
+                        f"{team} (line {first}); an owner belongs to one team"
+                    )
+                    continue
             rows.append(cls(**values))
     return rows
 
@@ -267,7 +280,7 @@ def _write_file(path: Path, columns: Sequence[str], records: Iterable[Any]) -> N
 
 
 def write_data(directory: str | Path, data: Dataset) -> None:
-    """Write all seven CSV files (headers included, even when empty) into the folder, creating it."""
+    """Write all eight CSV files (headers included, even when empty) into the folder, creating it."""
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     for name, (_, columns, _) in _SCHEMAS.items():

@@ -31,7 +31,22 @@ _TIME_KEY = attrgetter("occurred_at")
 
 
 # Email opens are not touches unless configured: privacy proxies open every email automatically.
-DEFAULT_EXCLUDED_KINDS: frozenset[str] = frozenset({"email_open"})
+# Stored for the record (and for Tasks), but not interactions of the person: never touches in a report.
+NOT_INTERACTIONS: frozenset[str] = frozenset({"email_send", "email_delivered", "email_bounce", "unsubscribe"})
+# Calls, meetings, notes and 1:1 emails reps logged in HubSpot: touches only when asked (closed-loop.md).
+SALES_TOUCH_KINDS: frozenset[str] = frozenset({"call", "meeting", "note", "sales_email"})
+# Email opens count only when asked: privacy proxies open every email they receive.
+DEFAULT_EXCLUDED_KINDS: frozenset[str] = NOT_INTERACTIONS | SALES_TOUCH_KINDS | {"email_open"}
+
+
+def excluded_kinds(*, count_email_opens: bool = False, count_sales_touches: bool = False) -> frozenset[str]:
+    """The touch kinds a report leaves out."""
+    excluded = set(DEFAULT_EXCLUDED_KINDS)
+    if count_email_opens:
+        excluded.discard("email_open")
+    if count_sales_touches:
+        excluded -= SALES_TOUCH_KINDS
+    return frozenset(excluded)
 
 
 class TouchIndex:

@@ -25,7 +25,8 @@ from syncd.reports.funnel import funnel
 from syncd.reports.markov import markov
 from syncd.reports.mql_value import mql_value
 from syncd.reports.pacing import actual_to_date, pacing
-from syncd.reports.paths import TouchIndex
+from syncd.reports.paths import DEFAULT_EXCLUDED_KINDS, TouchIndex
+from syncd.reports.pipeline import PipelineReport, PipelineTotals, pipeline
 from syncd.reports.roi import DATA_DRIVEN_MODELS, roi
 from syncd.reports.rule_models import AttributionReport, RuleModel, attribute, check_model
 from syncd.reports.sales_velocity import sales_velocity
@@ -39,7 +40,8 @@ from syncd.reports.store import (
     load_sla_inputs,
     load_stage_inputs,
 )
-from syncd.reports.types import GroupBy, Period
+from syncd.reports.teams import OwnerTeams
+from syncd.reports.types import ConversionType, GroupBy, Period
 from syncd.store import models as m
 from syncd.web.query import DashboardSettings, Query
 
@@ -110,7 +112,8 @@ def attribution_figures(engine: Engine, query: Query, settings: DashboardSetting
         data_driven=data_driven,
         mql_stage=settings.mql_stage,
         customer_stage=settings.customer_stage,
-        also_for=query.conversion,
+        also_for=(query.conversion, ConversionType.DEAL_CREATE),  # deal_create: the pipeline
+        exclude_kinds=DEFAULT_EXCLUDED_KINDS,  # what TouchIndex leaves out: not read at all
     )
     index = TouchIndex(inputs.touches)
     report: AttributionReport | DataDrivenReport
@@ -155,6 +158,13 @@ def attribution_figures(engine: Engine, query: Query, settings: DashboardSetting
         mql_stage=settings.mql_stage,
         customer_stage=settings.customer_stage,
     )
+    marketing = pipeline(
+        deals=inputs.deals,
+        deal_contacts=inputs.deal_contacts,
+        touches=index,
+        period=query.period,
+        group_by=query.by,
+    )
     return {
         "page": "attribution",
         "period": _period(query.period),
@@ -195,12 +205,35 @@ def attribution_figures(engine: Engine, query: Query, settings: DashboardSetting
                 for row in roi_report.rows
             ],
         },
+        "pipeline": _pipeline(marketing),
+    }
+
+
+def _pipeline(report: PipelineReport) -> Figures:
+    """Sourced and influenced pipeline side by side (sourced ⊆ influenced: never added)."""
+    empty = PipelineTotals(0, Decimal(0))
+    keys = sorted(set(report.sourced_by) | set(report.influenced_by), key=lambda k: (k is None, k or ""))
+    return {
+        "sourced": {"deals": report.sourced.deals, "amount": money(report.sourced.amount)},
+        "influenced": {"deals": report.influenced.deals, "amount": money(report.influenced.amount)},
+        "rows": [
+            {
+                "key": key,
+                "sourced_deals": report.sourced_by.get(key, empty).deals,
+                "sourced_amount": money(report.sourced_by.get(key, empty).amount),
+                "influenced_deals": report.influenced_by.get(key, empty).deals,
+                "influenced_amount": money(report.influenced_by.get(key, empty).amount),
+            }
+            for key in keys
+        ],
     }
 
 
 def funnel_figures(engine: Engine, query: Query, settings: DashboardSettings, now: datetime) -> Figures:
     """MQL value per source, stage conversion and velocity, and sales velocity for the period."""
-    value_inputs = load_mql_value_inputs(engine, query.period, mql_stage=settings.mql_stage)
+    value_inputs = load_mql_value_inputs(
+        engine, query.period, mql_stage=settings.mql_stage, exclude_kinds=DEFAULT_EXCLUDED_KINDS
+    )
     value = mql_value(
         lifecycle=value_inputs.lifecycle,
         touches=value_inputs.touches,
@@ -314,6 +347,7 @@ def sla_figures(engine: Engine, query: Query, settings: DashboardSettings) -> Fi
         mql_stage=settings.mql_stage,
         followup_days=settings.followup_days,
         min_attempts=settings.min_attempts,
+        teams=OwnerTeams(settings.teams) if settings.teams else None,
     )
     emails = {p.person_id: p.email for p in inputs.people}
     overall = report.overall
@@ -359,6 +393,17 @@ def sla_figures(engine: Engine, query: Query, settings: DashboardSettings) -> Fi
                 "median_hours": hours(stats.median_calendar),
             }
             for owner, stats in report.by_owner.items()
+        ],
+        # Empty without teams (DashboardSettings.teams, from the config's teams: section).
+        "by_team": [
+            {
+                "team": team,
+                "mqls": stats.mqls,
+                "contacted": stats.contacted,
+                "within_share": ratio(stats.within_calendar_share),
+                "median_hours": hours(stats.median_calendar),
+            }
+            for team, stats in (report.by_team.items() if settings.teams else ())
         ],
         "uncontacted": [
             {

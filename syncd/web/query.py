@@ -13,6 +13,7 @@ from syncd.reports.errors import ReportError
 from syncd.reports.roi import DATA_DRIVEN_MODELS
 from syncd.reports.rule_models import RuleModel
 from syncd.reports.stages import DEFAULT_STAGES
+from syncd.reports.teams import TeamMember
 from syncd.reports.types import ConversionType, GroupBy, Period
 
 MODELS: tuple[str, ...] = (*(m.value for m in RuleModel), *DATA_DRIVEN_MODELS)
@@ -34,6 +35,7 @@ class DashboardSettings:
     funnel_stages: tuple[str, ...] = DEFAULT_STAGES
     mql_goal: int | None = None  # the pacing goal for the period when the query gives none
     api_daily_budgets: Mapping[str, int] = field(default_factory=dict)  # system → calls per day
+    teams: tuple[TeamMember, ...] = ()  # sales teams by owner email (the config's teams: section)
     cache_size: int = 64
 
 

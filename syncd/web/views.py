@@ -317,6 +317,7 @@ def attribution_page(fig: Figures) -> Markup:
             headline,
             element("div", {"class": "charts"}, credit_chart),
             credit_table,
+            _pipeline_section(fig["pipeline"], by),
             element("h2", None, "ROI on won revenue"),
             element(
                 "p",
@@ -326,6 +327,72 @@ def attribution_page(fig: Figures) -> Markup:
             ),
             element("div", {"class": "charts"}, money_chart, roi_chart),
             roi_table,
+        ]
+    )
+
+
+def _pipeline_section(pipe: Figures, by: str) -> Markup:
+    rows = pipe["rows"]
+    chart = bar_chart(
+        f"Sourced vs influenced pipeline by {by} (deals created in the period)",
+        [key_label(r["key"], by) for r in rows],
+        [
+            Series("sourced", [_f(r["sourced_amount"]) for r in rows]),
+            Series("influenced", [_f(r["influenced_amount"]) for r in rows]),
+        ],
+        axis_title="deal amount",
+        value_format=lambda v: f"{v:,.2f}",
+    )
+    totals = cards(
+        [
+            (
+                "sourced_pipeline",
+                "Sourced pipeline",
+                f"{fmt_money(pipe['sourced']['amount'])} ({pipe['sourced']['deals']} deals)",
+            ),
+            (
+                "influenced_pipeline",
+                "Influenced pipeline",
+                f"{fmt_money(pipe['influenced']['amount'])} ({pipe['influenced']['deals']} deals)",
+            ),
+        ]
+    )
+    breakdown = table(
+        [
+            ("key", by.capitalize(), False),
+            ("sourced_deals", "Sourced deals", True),
+            ("sourced_amount", "Sourced amount", True),
+            ("influenced_deals", "Influenced deals", True),
+            ("influenced_amount", "Influenced amount", True),
+        ],
+        [
+            (
+                r["key"],
+                [
+                    key_label(r["key"], by),
+                    str(r["sourced_deals"]),
+                    fmt_money(r["sourced_amount"]),
+                    str(r["influenced_deals"]),
+                    fmt_money(r["influenced_amount"]),
+                ],
+            )
+            for r in rows
+        ],
+        "pipeline",
+    )
+    return join(
+        [
+            element("h2", None, "Sourced and influenced pipeline"),
+            element(
+                "p",
+                {"class": "note"},
+                "Sourced: the deal's first touch is marketing. Influenced: any marketing touch before the "
+                "deal was created. Every sourced deal is also influenced, so the two are never added; a "
+                f"deal influenced by several {by}s counts in each row.",
+            ),
+            totals,
+            element("div", {"class": "charts"}, chart),
+            breakdown,
         ]
     )
 
@@ -531,6 +598,36 @@ def sla_page(fig: Figures) -> Markup:
         ],
         "owners",
     )
+    if fig["by_team"]:
+        teams = table(
+            [
+                ("team", "Team", False),
+                ("mqls", "MQLs", True),
+                ("contacted", "Contacted", True),
+                ("within_share", f"Within {within}", True),
+                ("median_hours", "Median speed", True),
+            ],
+            [
+                (
+                    r["team"] or "",
+                    [
+                        r["team"] or "(no team)",
+                        str(r["mqls"]),
+                        str(r["contacted"]),
+                        fmt_share(r["within_share"]),
+                        fmt_hours(r["median_hours"]),
+                    ],
+                )
+                for r in fig["by_team"]
+            ],
+            "teams",
+        )
+    else:
+        teams = element(
+            "p",
+            {"class": "note", "id": "no-teams"},
+            "No sales teams configured: add a teams: section (team: [owner emails]) to the config.",
+        )
     waiting = table(
         [("email", "MQL", False), ("mql_at", "MQL since (UTC)", False)],
         [
@@ -544,6 +641,8 @@ def sla_page(fig: Figures) -> Markup:
         [
             headline,
             element("div", {"class": "charts"}, histogram, trend, attempts_chart),
+            element("h2", None, "By team"),
+            teams,
             element("h2", None, "By owner"),
             owners,
             element("h2", None, f"Uncontacted MQLs ({len(fig['uncontacted'])}), longest waiting first"),

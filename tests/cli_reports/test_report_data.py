@@ -6,6 +6,7 @@ import csv
 import gc
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ def test_linear_revenue_splits_a_three_touch_path_in_thirds_and_lists_unattribut
         "by": "channel",
         "lookback_days": None,
         "count_email_opens": False,
+        "count_sales_touches": False,
     }
 
 
@@ -415,3 +417,30 @@ def test_the_garbage_collector_is_back_on_after_a_report_even_a_failed_one(data_
         == 2
     )
     assert gc.isenabled()
+
+
+def _quarter_to_date() -> tuple[str, str]:
+    today = datetime.now(UTC).date()
+    return today.replace(month=3 * ((today.month - 1) // 3) + 1, day=1).isoformat(), today.isoformat()
+
+
+def test_without_dates_a_report_covers_the_quarter_to_date(data_dir: Path) -> None:
+    before = _quarter_to_date()
+    doc = ok_json("attribution", "--data", str(data_dir))
+    assert (doc["parameters"]["from"], doc["parameters"]["to"]) in {before, _quarter_to_date()}
+    only_to = ok_json("funnel", "--to", "2026-03-15", "--data", str(data_dir))
+    assert (only_to["parameters"]["from"], only_to["parameters"]["to"]) == ("2026-01-01", "2026-03-15")
+
+
+def test_without_dates_pacing_measures_the_whole_quarter_of_the_as_of_day(data_dir: Path) -> None:
+    doc = ok_json("pacing", "--goal", "90", "--as-of", "2026-03-09", "--data", str(data_dir))
+    assert (doc["parameters"]["from"], doc["parameters"]["to"]) == ("2026-01-01", "2026-03-31")
+    (row,) = doc["rows"]
+    # 68 of the quarter's 90 days are elapsed on 9 March; MQLs p1, p2, p3 and p4 (9 March 09:00).
+    assert (row["days_in_period"], row["elapsed_days"], row["actual"]) == (90, 68, 4)
+
+
+def test_a_from_date_after_today_needs_a_to_date(data_dir: Path) -> None:
+    result = run("sla", "--within-hours", "24", "--from", "2999-01-01", "--data", str(data_dir))
+    assert result.exit_code == 2
+    assert "give --to as well" in result.output

@@ -27,6 +27,8 @@ REPORTS = [
     ["attribution", "--model", "shapley", "--conversion", "deal_create", "--lookback-days", "3"],
     ["roi", "--model", "j_shaped", "--by", "campaign"],
     ["roi", "--model", "markov", "--cost-proration", "whole"],
+    ["pipeline"],
+    ["pipeline", "--by", "campaign", "--influenced-until", "closed", "--sourced-rule", "primary_campaign"],
     ["mql-value"],
     ["funnel"],
     ["funnel", "--method", "period", "--stages", "lead,mql,customer"],
@@ -93,6 +95,7 @@ def test_export_then_report_on_the_folder_equals_report_on_the_store(
         "deals.csv",
         "lifecycle.csv",
         "people.csv",
+        "teams.csv",
         "touches.csv",
     ]
     for args in REPORTS:

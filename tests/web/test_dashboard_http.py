@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from connectors.sandbox_core.server import SandboxServer
 from syncd.errors import ConfigError
 from syncd.reports import BusinessHours
+from syncd.reports.teams import TeamMember
 from syncd.store import models as m
 from syncd.store.db import make_engine
 from syncd.store.migrate import upgrade
@@ -267,3 +268,43 @@ def test_sla_on_business_hours_when_they_are_configured(small_store: tuple[Engin
     assert (overall["median_business_hours"], overall["p90_business_hours"]) == (1.0, 19.0)
     assert overall["within_business_share"] == 0.75
     assert "Within 24 h of business hours" in page and "75.0%" in page
+
+
+def test_attribution_shows_sourced_and_influenced_pipeline_side_by_side(api: httpx.Client) -> None:
+    # Deals created in March: D1 (10,000; ann's February ad click is the pooled first touch; bob's
+    # organic visit and ann's webinar influenced it too), D3 (3,000, open; cat's social visit), D5
+    # (2,500; dan's ad click). D4 is deleted.
+    data = api.get("/api/attribution", params={**MARCH, "model": "linear"}).json()
+    pipe = data["pipeline"]
+    assert pipe["sourced"] == {"deals": 3, "amount": "15500.00"}
+    assert pipe["influenced"] == {"deals": 3, "amount": "15500.00"}
+    assert {
+        r["key"]: (r["sourced_deals"], r["sourced_amount"], r["influenced_deals"], r["influenced_amount"])
+        for r in pipe["rows"]
+    } == {
+        "organic": (0, "0.00", 1, "10000.00"),
+        "paid_search": (2, "12500.00", 2, "12500.00"),
+        "social": (1, "3000.00", 1, "3000.00"),
+        "webinar": (0, "0.00", 1, "10000.00"),
+    }
+    page = api.get("/attribution", params={**MARCH, "model": "linear"}).text
+    assert "Sourced vs influenced pipeline by channel" in page and 'id="pipeline"' in page
+
+
+def test_sla_by_team_when_teams_are_configured(small_store: tuple[Engine, Small]) -> None:
+    engine, _ = small_store
+    settings = DashboardSettings(teams=(TeamMember("inbound", "Rita@Example.com"),))
+    with SandboxServer(create_app(engine, token=None, clock=lambda: NOW, settings=settings)) as server:
+        data = httpx.get(server.base_url + "/api/sla", params=MARCH).json()
+        page = httpx.get(server.base_url + "/sla", params=MARCH).text
+    # rita reached ann in 2 h and bob in 51 h; sam reached eve in 30 min (no team); cat: nobody.
+    assert data["by_team"] == [
+        {"team": "inbound", "mqls": 2, "contacted": 2, "within_share": 0.5, "median_hours": 26.5},
+        {"team": None, "mqls": 2, "contacted": 1, "within_share": 0.5, "median_hours": 0.5},
+    ]
+    assert 'id="teams"' in page and "(no team)" in page
+
+
+def test_sla_without_teams_says_how_to_configure_them(api: httpx.Client) -> None:
+    assert api.get("/api/sla", params=MARCH).json()["by_team"] == []
+    assert "add a teams: section" in api.get("/sla", params=MARCH).text
