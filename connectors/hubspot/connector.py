@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connectors.hubspot import deals as deal_support
 from connectors.hubspot.config import HubSpotConfig
 from connectors.hubspot.events import EventFeedSettings, HubSpotEventReader
 from connectors.hubspot.objects import ObjectSpec, spec_for
@@ -24,7 +25,7 @@ from connectors.hubspot.pulling import (
     is_backfill_cursor,
     search_pages,
 )
-from connectors.hubspot.records import to_record
+from connectors.hubspot.records import epoch_ms, to_record
 from connectors.hubspot.schema import object_schema
 from connectors.hubspot.transport import HubSpotTransport, Reply
 from connectors.hubspot.writing import map_reply, push_all, request_body
@@ -40,6 +41,7 @@ from syncd.connector import (
     Write,
     WriteResult,
 )
+from syncd.deals import Association, Pipeline
 from syncd.errors import AuthError
 from syncd.events import EmailCampaignInfo, EventPage, TouchEvent
 
@@ -105,10 +107,15 @@ class HubSpotConnector:
 
         Backfill pages come in id order; their cursors resume the backfill (see `pulling.backfill_pages`).
         """
+        return self._pull(object, since, fields, None)
+
+    def _pull(
+        self, object: str, since: Cursor | None, fields: Sequence[str], run_started: datetime | None
+    ) -> Iterator[Page]:
         spec = spec_for(object)
         properties = self._properties(spec, fields)
         if since is None or is_backfill_cursor(since):
-            return self._backfill(spec, since, properties)
+            return self._backfill(spec, since, properties, run_started)
         return search_pages(
             spec,
             since,
@@ -119,7 +126,7 @@ class HubSpotConnector:
 
     def pull_many(self, pulls: Sequence[PullRequest]) -> list[Iterator[Page]]:
         """HubSpot has no way to bundle queries: each object's pull runs lazily in turn."""
-        return [self.pull(p.object, p.since, p.fields) for p in pulls]
+        return [self._pull(p.object, p.since, p.fields, p.run_started) for p in pulls]
 
     def count(self, object: str, since: Cursor | None) -> int:
         spec = spec_for(object)
@@ -185,7 +192,7 @@ class HubSpotConnector:
         emails = list(dict.fromkeys(k for k in keys if "@" in k))
         found: dict[str, RemoteRecord] = {}
         for id_property, group in ((None, ids), ("email", emails)):
-            if id_property is not None and id_property not in spec.id_properties:
+            if id_property is not None and not spec.accepts_key(id_property):
                 continue
             for start in range(0, len(group), BATCH_READ_MAX):
                 chunk = group[start : start + BATCH_READ_MAX]
@@ -220,6 +227,35 @@ class HubSpotConnector:
         self._transport.close()
         self._events.close()
 
+    # ------------------------------------------------------------------ deals
+
+    def pipeline(self, object: str, pipeline_id: str) -> Pipeline:
+        """A pipeline of `object` (deals) with its stages: ids, labels, closed and won flags."""
+        return deal_support.pipeline_from(self._transport.pipeline(spec_for(object).name, pipeline_id).body)
+
+    def associations(self, from_object: str, to_object: str, ids: Sequence[str]) -> list[Association]:
+        """Every `to_object` record associated with each of `ids` (associations v4, batched)."""
+        return deal_support.read_associations(self._association_sender(from_object, to_object), ids)
+
+    def associate(
+        self, from_object: str, to_object: str, pairs: Sequence[Association], type_id: int
+    ) -> list[Association]:
+        """Associate each pair with a HubSpot-defined type (deal→contact: 3); repeating it is harmless.
+        Returns the pairs HubSpot refused because a record does not exist."""
+        return deal_support.create_associations(
+            self._association_sender(from_object, to_object), pairs, type_id
+        )
+
+    def dissociate(self, from_object: str, to_object: str, pairs: Sequence[Association]) -> None:
+        """Remove the associations of each pair; repeating it is harmless."""
+        deal_support.archive_associations(self._association_sender(from_object, to_object), pairs)
+
+    def _association_sender(self, from_object: str, to_object: str) -> deal_support.Send:
+        def send(operation: str, body: Mapping[str, Any]) -> Any:
+            return self._transport.associations(from_object, to_object, operation, body).body
+
+        return send
+
     # ------------------------------------------------------------------ marketing events
 
     def email_events(self, since: Cursor | None, until: datetime | None = None) -> Iterator[EventPage]:
@@ -242,11 +278,22 @@ class HubSpotConnector:
     def _properties(spec: ObjectSpec, fields: Sequence[str]) -> list[str]:
         return list(dict.fromkeys([*spec.always_properties, *fields]))
 
-    def _backfill(self, spec: ObjectSpec, since: Cursor | None, properties: Sequence[str]) -> Iterator[Page]:
+    def _backfill(
+        self,
+        spec: ObjectSpec,
+        since: Cursor | None,
+        properties: Sequence[str],
+        run_started: datetime | None,
+    ) -> Iterator[Page]:
+        skew = timedelta(seconds=self._config.clock_skew)
         if since is not None and since.last_id is not None:
             started, after = since.modified_at, since.last_id[len(BACKFILL_MARK) :]
         else:
-            started, after = self._now() - timedelta(seconds=self._config.clock_skew), None
+            now = self._now()
+            started, after = min(now, run_started or now) - skew, None
+        # Compared with `started` itself, not the run's start: HubSpot's clock decides both this and
+        # the next incremental pull, so what the listing leaves out that pull reads, whatever the skew.
+        last_id = self._last_id_created_before(spec, started) if run_started is not None else None
 
         def list_live(position: str | None) -> tuple[list[Mapping[str, Any]], str | None]:
             reply = self._transport.list_page(
@@ -254,4 +301,29 @@ class HubSpotConnector:
             )
             return _results(reply), _next_after(reply)
 
-        return backfill_pages(spec, list_live, started=started, after=after)
+        return backfill_pages(spec, list_live, started=started, after=after, last_id=last_id)
+
+    def _last_id_created_before(self, spec: ObjectSpec, instant: datetime) -> str | None:
+        """The highest id of a record created before `instant` (one search), or None if none is known.
+
+        Ids are not promised to grow with creation time: this only bounds the listing. A record the
+        search index does not show yet was created moments ago, after the backfill's start instant.
+        """
+        body = {
+            "filterGroups": [
+                {
+                    "filters": [
+                        {
+                            "propertyName": spec.created_property,
+                            "operator": "LT",
+                            "value": str(epoch_ms(instant)),
+                        }
+                    ]
+                }
+            ],
+            "sorts": [{"propertyName": "hs_object_id", "direction": "DESCENDING"}],
+            "properties": ["hs_object_id"],
+            "limit": 1,
+        }
+        results = _results(self._transport.search(spec.name, body))
+        return str(results[0]["id"]) if results and results[0].get("id") is not None else None

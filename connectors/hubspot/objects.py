@@ -23,6 +23,14 @@ class ObjectSpec:
     id_properties: tuple[str, ...] = ()
     # The property that names a record in messages (an email identifies a person; never other values).
     display_property: str | None = None
+    # Properties HubSpot requires on create (its properties API does not say which).
+    required_properties: tuple[str, ...] = ()
+    # Batch read/upsert may also key on any property the portal defines with unique values (HubSpot
+    # checks that it is unique; validation checks it at start-up).
+    custom_unique_keys: bool = False
+
+    def accepts_key(self, id_property: str | None) -> bool:
+        return id_property is not None and (id_property in self.id_properties or self.custom_unique_keys)
 
     @property
     def always_properties(self) -> tuple[str, ...]:
@@ -39,7 +47,33 @@ CONTACTS = ObjectSpec(
     display_property="email",
 )
 
-OBJECTS: dict[str, ObjectSpec] = {spec.name: spec for spec in (CONTACTS,)}
+DEALS = ObjectSpec(
+    name="deals",
+    label="deal",
+    modified_property="hs_lastmodifieddate",
+    required_properties=("dealname", "dealstage", "pipeline"),
+    custom_unique_keys=True,
+)
+
+
+def _engagement(name: str, label: str) -> ObjectSpec:
+    """An engagement object (call, email, meeting, note): HubSpot requires its activity time."""
+    return ObjectSpec(
+        name=name,
+        label=label,
+        modified_property="hs_lastmodifieddate",
+        created_property="hs_createdate",
+        required_properties=("hs_timestamp",),
+        custom_unique_keys=True,
+    )
+
+
+ENGAGEMENTS: tuple[ObjectSpec, ...] = tuple(
+    _engagement(name, label)
+    for name, label in (("calls", "call"), ("emails", "email"), ("meetings", "meeting"), ("notes", "note"))
+)
+
+OBJECTS: dict[str, ObjectSpec] = {spec.name: spec for spec in (CONTACTS, DEALS, *ENGAGEMENTS)}
 
 
 def spec_for(object: str) -> ObjectSpec:

@@ -56,7 +56,7 @@ def _options(definition: Mapping[str, Any]) -> tuple[str, ...]:
     )
 
 
-def field_spec(definition: Mapping[str, Any]) -> FieldSpec:
+def field_spec(definition: Mapping[str, Any], *, required: bool = False) -> FieldSpec:
     kind = field_type(definition)
     writable = not _read_only(definition)
     is_picklist = str(definition.get("type")) == "enumeration"
@@ -69,13 +69,16 @@ def field_spec(definition: Mapping[str, Any]) -> FieldSpec:
         picklist=_options(definition) if is_picklist else None,
         # HubSpot rejects values outside an enumeration's options (INVALID_OPTION).
         restricted_picklist=is_picklist,
+        required_on_create=required and writable,
+        nillable=not required,
+        unique=bool(definition.get("hasUniqueValue")),
     )
 
 
 def object_schema(spec: ObjectSpec, definitions: Iterable[Mapping[str, Any]]) -> ObjectSchema:
     """The schema of `spec` from `GET /crm/v3/properties/{object}` results (archived ones skipped)."""
     fields = {
-        str(d["name"]): field_spec(d)
+        str(d["name"]): field_spec(d, required=str(d["name"]) in spec.required_properties)
         for d in definitions
         if isinstance(d, Mapping) and d.get("name") and not d.get("archived")
     }

@@ -28,6 +28,7 @@ from syncd.retry import call_with_retry
 log = logging.getLogger(__name__)
 
 BATCH_OPERATIONS = ("read", "create", "update", "upsert", "archive")
+ASSOCIATION_OPERATIONS = ("read", "create", "archive")
 
 
 class _NotRetried(Exception):
@@ -108,7 +109,17 @@ class HubSpotTransport:
         self._search = client.crm.objects.search_api
         self._properties = client.crm.properties.core_api
         self._owners = client.crm.owners.owners_api
-        self._apis = (self._basic, self._batch, self._search, self._properties, self._owners)
+        self._associations = client.crm.associations.v4.batch_api
+        self._pipelines = client.crm.pipelines.pipelines_api
+        self._apis = (
+            self._basic,
+            self._batch,
+            self._search,
+            self._properties,
+            self._owners,
+            self._associations,
+            self._pipelines,
+        )
         self._timeout = (config.connect_timeout, config.read_timeout)
 
     # ------------------------------------------------------------------ endpoints
@@ -160,6 +171,32 @@ class HubSpotTransport:
         if after is not None:
             kwargs["after"] = after
         return self._call("GET /crm/v3/owners", lambda: self._owners.get_page(**kwargs, **self._raw()))
+
+    def associations(
+        self, from_object: str, to_object: str, operation: str, body: Mapping[str, Any]
+    ) -> Reply:
+        """Associations v4 in batch: read (<= 1,000 inputs), create (<= 2,000) or archive."""
+        if operation not in ASSOCIATION_OPERATIONS:
+            raise FatalError(f"unknown HubSpot association operation {operation!r}")
+        api = self._associations
+        invoke: dict[str, Callable[[], Any]] = {
+            "read": lambda: api.get_page(from_object, to_object, dict(body), **self._raw()),
+            "create": lambda: api.create(from_object, to_object, dict(body), **self._raw()),
+            "archive": lambda: api.archive(from_object, to_object, dict(body), **self._raw()),
+        }
+        # Creating an association that exists, or archiving one that does not, changes nothing:
+        # every operation is safe to repeat.
+        return self._call(
+            f"POST /crm/v4/associations/{from_object}/{to_object}/batch/{operation}",
+            invoke[operation],
+            writing=operation != "read",
+        )
+
+    def pipeline(self, object: str, pipeline_id: str) -> Reply:
+        return self._call(
+            f"GET /crm/v3/pipelines/{object}/{pipeline_id}",
+            lambda: self._pipelines.get_by_id(object, pipeline_id, **self._raw()),
+        )
 
     def close(self) -> None:
         for api in self._apis:

@@ -69,7 +69,7 @@ def _invalid(spec: ObjectSpec, write: Write) -> RecordError | None:
         problem = f"unknown operation {write.op!r}"
     elif write.op in ("update", "delete") and not write.id:
         problem = f"a {write.op} needs the HubSpot id"
-    elif write.op == "upsert" and write.id_property not in spec.id_properties:
+    elif write.op == "upsert" and not spec.accepts_key(write.id_property):
         allowed = ", ".join(spec.id_properties) or "none"
         problem = (
             f"an upsert needs id_property set to a unique property ({allowed}), not {write.id_property!r}"

@@ -38,8 +38,12 @@ OBJECTS: dict[str, ObjectSpec] = {
         ObjectSpec("Lead", mergeable=True, convertible=True, email_field="Email"),
         ObjectSpec("Contact", mergeable=True, email_field="Email"),
         ObjectSpec("Opportunity"),
+        ObjectSpec("OpportunityContactRole"),
+        ObjectSpec("OpportunityHistory"),
         ObjectSpec("Task"),
+        ObjectSpec("Event"),
         ObjectSpec("Campaign"),
+        ObjectSpec("CampaignMember"),
     )
 }
 

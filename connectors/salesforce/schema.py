@@ -58,6 +58,8 @@ def field_spec(raw: Mapping[str, Any]) -> FieldSpec | None:
         picklist=picklist,
         restricted_picklist=bool(raw.get("restrictedPicklist", False)),
         length=int(length) if kind in _LENGTHED and isinstance(length, int) and length > 0 else None,
+        # Upserts key on External ID fields; Unique makes the key match one record at most.
+        unique=bool(raw.get("externalId", False)) and bool(raw.get("unique", False)),
     )
 
 

@@ -14,8 +14,11 @@ from syncd.cli.compose import (
     salesforce_from_config,
     validated_mapping,
 )
+from syncd.cli.compose_alerts import alert_settings, require_task_fields
+from syncd.cli.compose_deals import validated_deal_mapping
 from syncd.cli.flows import selected_flows
 from syncd.config import Config, FlowConfig, MappedFlowConfig, load_config
+from syncd.config.flows import AlertsFlowConfig
 from syncd.engine.engagements import EngagementSettings
 from syncd.errors import ConfigError
 from syncd.mapping.defaults import default_mapping
@@ -56,6 +59,12 @@ def _check_mappings_live(config: Config, flows: Mapping[str, FlowConfig]) -> Non
             try:
                 if name == "engagements":
                     require_task_key(salesforce, EngagementSettings())
+                elif name == "alerts":
+                    assert isinstance(flow, AlertsFlowConfig), name
+                    require_task_fields(salesforce, alert_settings(flow, dry_run=True))
+                elif name == "deals":
+                    assert isinstance(flow, MappedFlowConfig), name
+                    validated_deal_mapping(hubspot, salesforce, flow.mapping or default_mapping(name))
                 else:
                     assert isinstance(flow, MappedFlowConfig), name
                     validated_mapping(hubspot, salesforce, flow.mapping or default_mapping(name))

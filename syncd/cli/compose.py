@@ -27,6 +27,7 @@ from syncd.config.model import ClientCredentialsAuth, Config, JwtAuth, PasswordA
 from syncd.connector import ObjectSchema
 from syncd.engine.contacts import ContactFlow, FlowSettings
 from syncd.engine.engagements import EngagementFlow, EngagementSettings
+from syncd.engine.logged import LoggedEngagements
 from syncd.engine.probe import SharedProbe
 from syncd.errors import ConfigError
 from syncd.mapping.loader import load_mapping
@@ -95,6 +96,10 @@ class Runtime:
     hubspot: HubSpotConnector
     salesforce: SalesforceConnector
     store: Engine
+    # The configuration the runtime was opened from (flows read top-level sections such as channels).
+    config: Config | None = None
+    # What every flow built on this runtime reads the time from (benchmarks and tests move it).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     probe: SharedProbe = field(init=False)
 
     def __post_init__(self) -> None:
@@ -122,7 +127,7 @@ def open_runtime(config: Config) -> Runtime:
     except BaseException:
         store.dispose()
         raise
-    return Runtime(hubspot_from_config(config), salesforce_from_config(config), store)
+    return Runtime(hubspot_from_config(config), salesforce_from_config(config), store, config)
 
 
 def contact_schemas(
@@ -192,8 +197,10 @@ def engagement_flow(
     *,
     settings: EngagementSettings | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    logged: LoggedEngagements | None = None,
 ) -> EngagementFlow:
-    """The engagements flow, once Salesforce's Task has the external-id field its Tasks are keyed by."""
+    """The engagements flow, once Salesforce's Task has the external-id field its Tasks are keyed by.
+    `logged` adds the calls, meetings and notes reps log in HubSpot (syncd/cli/compose_activities.py)."""
     settings = settings or EngagementSettings()
     require_task_key(runtime.salesforce, settings)
     return EngagementFlow(
@@ -203,4 +210,5 @@ def engagement_flow(
         store=runtime.store,
         clock=clock,
         settings=settings,
+        logged=logged,
     )

@@ -1,7 +1,6 @@
 """Building the configured flows for `syncd sync` and `syncd run`.
 
-Each runnable flow has one builder in BUILDERS; a flow the configuration accepts but this release
-cannot run is refused when enabled rather than silently skipped.
+Each flow the configuration accepts has one builder in BUILDERS (a test keeps the two in step).
 """
 
 from __future__ import annotations
@@ -9,10 +8,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from syncd.cli.compose import Runtime, contact_flow, engagement_flow
+from syncd.cli.compose_activities import activity_flow, activity_settings, logged_engagements, logged_settings
+from syncd.cli.compose_alerts import alert_flow
+from syncd.cli.compose_campaigns import campaign_flow, campaign_settings, channel_taxonomy
+from syncd.cli.compose_deals import deal_flow, deal_settings
 from syncd.config import Config, FlowConfig, MappedFlowConfig
+from syncd.config.flows import (
+    ActivitiesFlowConfig,
+    AlertsFlowConfig,
+    CampaignsFlowConfig,
+    DealsFlowConfig,
+    EngagementsFlowConfig,
+)
 from syncd.engine import Flow
 from syncd.engine.contacts import FlowSettings
-from syncd.engine.engagements import EngagementSettings
+from syncd.engine.engagements import EngagementSettings, Taxonomy
 from syncd.errors import ConfigError
 from syncd.mapping.defaults import default_mapping
 
@@ -23,18 +33,46 @@ FlowBuilder = Callable[[Runtime, str, FlowConfig, bool], Flow]
 def _contacts(runtime: Runtime, name: str, flow: FlowConfig, dry_run: bool) -> Flow:
     assert isinstance(flow, MappedFlowConfig)
     mapping = flow.mapping or default_mapping(name)
-    return contact_flow(runtime, mapping, settings=FlowSettings(dry_run=dry_run))
+    return contact_flow(runtime, mapping, settings=FlowSettings(dry_run=dry_run), clock=runtime.clock)
 
 
 def _engagements(runtime: Runtime, name: str, flow: FlowConfig, dry_run: bool) -> Flow:
-    return engagement_flow(runtime, settings=EngagementSettings(dry_run=dry_run))
+    assert isinstance(flow, EngagementsFlowConfig)
+    taxonomy = Taxonomy(channels=channel_taxonomy(runtime))
+    logged = logged_engagements(runtime, logged_settings(flow), clock=runtime.clock)
+    settings = EngagementSettings(taxonomy=taxonomy, dry_run=dry_run)
+    return engagement_flow(runtime, settings=settings, logged=logged, clock=runtime.clock)
+
+
+def _activities(runtime: Runtime, name: str, flow: FlowConfig, dry_run: bool) -> Flow:
+    assert isinstance(flow, ActivitiesFlowConfig)
+    return activity_flow(runtime, settings=activity_settings(flow, dry_run=dry_run), clock=runtime.clock)
+
+
+def _campaigns(runtime: Runtime, name: str, flow: FlowConfig, dry_run: bool) -> Flow:
+    assert isinstance(flow, CampaignsFlowConfig)
+    return campaign_flow(runtime, campaign_settings(runtime, flow, dry_run=dry_run), clock=runtime.clock)
+
+
+def _deals(runtime: Runtime, name: str, flow: FlowConfig, dry_run: bool) -> Flow:
+    assert isinstance(flow, DealsFlowConfig)
+    mapping = flow.mapping or default_mapping(name)
+    return deal_flow(runtime, mapping, settings=deal_settings(flow, dry_run=dry_run), clock=runtime.clock)
+
+
+def _alerts(runtime: Runtime, name: str, flow: FlowConfig, dry_run: bool) -> Flow:
+    assert isinstance(flow, AlertsFlowConfig)
+    return alert_flow(runtime, flow, dry_run=dry_run, clock=runtime.clock)
 
 
 BUILDERS: dict[str, FlowBuilder] = {
     "contacts": _contacts,
     "engagements": _engagements,
+    "activities": _activities,
+    "campaigns": _campaigns,
+    "alerts": _alerts,
+    "deals": _deals,
 }
-BUILT_FLOWS = tuple(BUILDERS)
 
 
 def selected_flows(config: Config, only: str | None) -> dict[str, FlowConfig]:
@@ -46,12 +84,6 @@ def selected_flows(config: Config, only: str | None) -> dict[str, FlowConfig]:
                 [f"flows.{only}: no such flow in the configuration"], hint="add it under flows:"
             )
         enabled = {only: configured[only]}
-    unbuilt = [name for name in enabled if name not in BUILDERS]
-    if unbuilt:
-        raise ConfigError(
-            [f"flows.{name}: this release of syncd cannot run the {name} flow yet" for name in unbuilt],
-            hint=f"disable it (enabled: false); flows available: {', '.join(BUILT_FLOWS)}",
-        )
     if not enabled:
         raise ConfigError(["flows: no flow is enabled"], hint="enable the contacts flow under flows:")
     return enabled

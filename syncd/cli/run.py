@@ -16,6 +16,8 @@ from syncd.cli.flows import build_flows, selected_flows
 from syncd.config import load_config
 from syncd.daemon.flowlock import FlowLock
 from syncd.daemon.scheduler import Daemon, Schedule
+from syncd.reports.teams import team_members
+from syncd.web.query import DashboardSettings
 from syncd.web.serve import build_server
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,10 @@ def run(config_path: Path) -> None:
 
         token = config.daemon.dashboard_token
         web = build_server(
-            runtime.store, config.daemon.health_bind, token.get_secret_value() if token else None
+            runtime.store,
+            config.daemon.health_bind,
+            token.get_secret_value() if token else None,
+            settings=DashboardSettings(teams=tuple(team_members(config.teams.root))),
         )
         web_thread = threading.Thread(target=web.run, name="dashboard", daemon=True)
         web_thread.start()

@@ -10,6 +10,7 @@ from typing import Any
 import click
 from sqlalchemy import Engine, func, select
 
+from syncd.alerts.store import delivery_counts
 from syncd.cli.db import read_store, store_url
 from syncd.config import mask_url
 from syncd.store.db import session_factory
@@ -27,11 +28,20 @@ from syncd.store.models import Issue, Run
 def status(config_path: Path | None, url: str | None) -> None:
     """Show the last run of each flow and the open issues by category."""
     target = store_url(config_path, url)
-    runs, issues = read_store(target, _read)
+    (runs, issues), alerts = read_store(target, lambda engine: (_read(engine), _alerts(engine)))
     click.echo(f"store: {mask_url(target)}")
     click.echo(_runs_table(runs))
     click.echo(_budget_table(runs))
     click.echo(_issues_table(issues))
+    if any(alerts.values()):
+        click.echo(
+            f"alert deliveries: {alerts['sent']} sent, {alerts['pending']} pending, {alerts['failed']} failed"
+        )
+
+
+def _alerts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return delivery_counts(connection)
 
 
 def _read(engine: Engine) -> tuple[list[Run], list[tuple[str, int]]]:

@@ -8,9 +8,19 @@ other flow attaches its records to.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
+from syncd.config.alerts import (
+    AlertLinksConfig,
+    AlertRuleConfig,
+    AlertTaskConfig,
+    BusinessHoursConfig,
+    WebhookConfig,
+    require_webhook,
+    unique_rule_names,
+)
 from syncd.config.base import Section, existing_file
 
 
@@ -37,21 +47,78 @@ class ContactsFlowConfig(MappedFlowConfig):
 class DealsFlowConfig(MappedFlowConfig):
     """HubSpot deals <-> Salesforce Opportunities."""
 
+    # The Role of contact roles syncd adds in Salesforce for contacts associated with a deal in HubSpot
+    # (HubSpot has no roles); None leaves it blank. Roles set in Salesforce are kept.
+    contact_role: str | None = None
+
 
 class CampaignsFlowConfig(FlowConfig):
     """Salesforce Campaigns and members, HubSpot campaigns and the cost file into the store."""
+
+    # Responded campaign members become `campaign_response` touches with their campaign's channel.
+    response_touches: bool = True
+    # A CSV of costs (channel or campaign, period_start, period_end, amount, currency); relative
+    # paths start at the config file's folder. Imported again whenever its content changes.
+    cost_file: Path | None = None
+    # The currency of Salesforce campaign costs, for a single-currency org (e.g. EUR).
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+
+    _cost_file_exists = field_validator("cost_file")(existing_file)
 
 
 class EngagementsFlowConfig(FlowConfig):
     """HubSpot marketing touches into the store and onto Salesforce as Tasks."""
 
+    # Engagements reps log in HubSpot that become touches (and Tasks), and the channel of those touches.
+    logged_objects: list[Literal["meetings", "calls", "notes", "emails"]] = Field(
+        default=["meetings", "calls", "notes"]
+    )
+    logged_channel: str = Field(default="sales", min_length=1)
+
+
+ActivityKind = Literal["call", "email", "meeting", "task"]
+
 
 class ActivitiesFlowConfig(FlowConfig):
     """Salesforce sales activities into the store and onto HubSpot as engagements."""
 
+    # Salesforce users (emails or ids) whose Tasks and Events are automation, not a rep: the SLA skips them.
+    automation_users: list[str] = Field(default_factory=list)
+    # Task subtypes logged by the marketing platform (list emails): stored as automation.
+    automated_subtypes: list[str] = Field(default_factory=lambda: ["ListEmail"])
+    # Kinds stored; other completed Tasks are "task".
+    store_kinds: list[ActivityKind] = Field(default=["call", "email", "meeting", "task"])
+    # Kinds written to HubSpot as engagements (task becomes a note), and whether automated sends are.
+    push_kinds: list[ActivityKind] = Field(default=["call", "email", "meeting"])
+    push_automated: bool = False
+    # Salesforce call results -> HubSpot call outcome ids (hs_call_disposition); others go in the notes.
+    call_outcomes: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _pushed_kinds_are_stored(self) -> ActivitiesFlowConfig:
+        missing = sorted(set(self.push_kinds) - set(self.store_kinds))
+        if missing:
+            raise ValueError(f"push_kinds {missing} are not in store_kinds — add them there or drop them")
+        return self
+
 
 class AlertsFlowConfig(FlowConfig):
     """Alert rules evaluated over the store: Salesforce Tasks for owners and/or webhook posts."""
+
+    webhook: WebhookConfig | None = None
+    task: AlertTaskConfig = AlertTaskConfig()
+    links: AlertLinksConfig = AlertLinksConfig()
+    business_hours: BusinessHoursConfig = BusinessHoursConfig()
+    # Cycles a delivery that keeps failing transiently is tried in before it is marked failed.
+    delivery_attempts: int = Field(default=5, ge=1)
+    rules: list[AlertRuleConfig] = Field(default_factory=list)
+
+    _rule_names_unique = field_validator("rules")(unique_rule_names)
+
+    @model_validator(mode="after")
+    def _channels_configured(self) -> AlertsFlowConfig:
+        require_webhook(self.rules, self.webhook)
+        return self
 
 
 class FlowsConfig(Section):

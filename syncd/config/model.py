@@ -22,7 +22,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from syncd.config.base import Section, existing_file
+from syncd.config.channels import ChannelsConfig
 from syncd.config.flows import FlowConfig, FlowsConfig
+from syncd.config.lifecycle import LifecycleConfig
+from syncd.config.teams import TeamsConfig
 
 DEFAULT_STORE_URL = "sqlite:///syncd.db"
 """A SQLite file named syncd.db in the working directory: no database server needed."""
@@ -244,6 +247,9 @@ class Config(Section):
     salesforce: SalesforceConfig
     flows: FlowsConfig = FlowsConfig()
     daemon: DaemonConfig = DaemonConfig()
+    lifecycle: LifecycleConfig = LifecycleConfig()
+    channels: ChannelsConfig = ChannelsConfig()
+    teams: TeamsConfig = TeamsConfig()  # sales teams by owner email, for SLA reports by team
 
     def enabled_flows(self) -> dict[str, FlowConfig]:
         """The flows that should run, in the order they run in (FLOW_NAMES)."""

@@ -1,4 +1,4 @@
-"""The sync engine: one page at a time through pull, normalize, match, resolve, push, record, checkpoint."""
+"""The sync engine: work units through pull, normalize, match, resolve, push, record and checkpoint."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 
 class StopSignal(Protocol):
-    """Set when the daemon is asked to stop; flows return at their next page boundary."""
+    """Set when the daemon is asked to stop; flows return at their next unit boundary."""
 
     def is_set(self) -> bool: ...
 

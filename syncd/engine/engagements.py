@@ -5,7 +5,8 @@ An event flow: append-only and idempotent by the source's event id. A run has th
 1. **email** — the legacy email-events feed, read by time window from a cursor; each page's touches,
    campaigns, issues and cursor are committed together.
 2. **web** — page views and form submissions, read per linked HubSpot contact (HubSpot offers no
-   portal-wide listing), each contact with its own cursor.
+   portal-wide listing), each contact with its own cursor; then the calls, meetings and notes reps
+   logged in HubSpot on the contacts that changed (`syncd.engine.logged`).
 3. **tasks** — touches of the kinds sales should see and whose person has a Salesforce Lead/Contact
    become Tasks, one per touch or one digest per person and day. A Task is an upsert keyed by an
    external-id field of Task (`task_key_field`), so a Task saved just before a crash is updated, not
@@ -27,9 +28,11 @@ from typing import Any, Literal, Protocol
 
 from sqlalchemy import Engine
 
-from syncd.connector import ApiUsage, Connector, Cursor, Page, Write, WriteResult
+from syncd.connector import ApiUsage, Connector, Cursor, Page, RemoteRecord, Write, WriteResult
+from syncd.core.channels import ChannelTaxonomy, web_channel
 from syncd.core.normalize import canonical_email
 from syncd.engine import StopSignal
+from syncd.engine.logged import LOGGED_FEED, LOGGED_KINDS, SIGNAL_PROPERTIES, LoggedEngagements, logged_touch
 from syncd.engine.runs import RunSummary, recorded_run
 from syncd.engine.state import CursorMove, Link, Quarantine, SyncState
 from syncd.engine.touch_store import NewCampaign, NewTouch, StoredTouch, TaskLink, TouchPage, TouchStore
@@ -41,11 +44,13 @@ log = logging.getLogger(__name__)
 HUBSPOT, SALESFORCE = "hubspot", "salesforce"
 EMAIL_CURSOR = "email_events"
 WEB_CURSOR_PREFIX = "web:"
-WAITING_OBJECTS = ("email_event", "web_event")
+WAITING_OBJECTS = ("email_event", "web_event", f"{LOGGED_FEED}_event")
 
 EMAIL_KINDS = ("email_send", "email_delivered", "email_open", "email_click", "email_bounce", "unsubscribe")
 WEB_KINDS = ("page_view", "form_submission")
-KINDS = (*EMAIL_KINDS, *WEB_KINDS)
+# Calls, meetings and notes reps logged in HubSpot (syncd.engine.logged).
+LOGGED_TOUCH_KINDS = tuple(LOGGED_KINDS.values())
+KINDS = (*EMAIL_KINDS, *WEB_KINDS, *LOGGED_TOUCH_KINDS)
 # The instant of the last complete web read (in the cursors table, beside the per-contact cursors).
 WEB_ACTIVE_CURSOR = "webscan"
 # Privacy proxies open every email they receive: opens, like sends and deliveries, say little to sales.
@@ -89,40 +94,12 @@ class Taxonomy:
     )
     page_view_types: tuple[str, ...] = ("e_visited_page",)
     form_types: tuple[str, ...] = ("e_submitted_form",)
-    email_channel: str = "email"
-    # UTM medium (lower case) → channel; checked before the HubSpot source.
-    medium_channels: Mapping[str, str] = field(
-        default_factory=lambda: {
-            "email": "email",
-            "cpc": "paid_search",
-            "ppc": "paid_search",
-            "paid_search": "paid_search",
-            "paid_social": "paid_social",
-            "social": "organic_social",
-            "organic": "organic_search",
-            "referral": "referral",
-            "webinar": "webinar",
-            "event": "event",
-            "display": "display",
-            "direct": "direct",
-        }
-    )
-    # hs_analytics_source values → channel.
-    source_channels: Mapping[str, str] = field(
-        default_factory=lambda: {
-            "EMAIL_MARKETING": "email",
-            "PAID_SEARCH": "paid_search",
-            "PAID_SOCIAL": "paid_social",
-            "SOCIAL_MEDIA": "organic_social",
-            "ORGANIC_SEARCH": "organic_search",
-            "REFERRALS": "referral",
-            "OTHER_CAMPAIGNS": "other_campaigns",
-            "OFFLINE": "offline",
-            "DIRECT_TRAFFIC": "direct",
-        }
-    )
-    unknown_medium_channel: str = "other"
-    default_web_channel: str = "direct"
+    # Channels of touches (the `channels:` section): UTM values, HubSpot source, Campaign Type.
+    channels: ChannelTaxonomy = field(default_factory=ChannelTaxonomy)
+
+    @property
+    def email_channel(self) -> str:
+        return self.channels.email
 
     @property
     def web_types(self) -> tuple[str, ...]:
@@ -131,6 +108,8 @@ class Taxonomy:
 
 def classify(event: TouchEvent, taxonomy: Taxonomy) -> tuple[str, str] | None:
     """(kind, channel) of an event, or None for events that are not touches (DEFERRED, PROCESSED, ...)."""
+    if event.feed == LOGGED_FEED:
+        return logged_touch(event)
     if event.feed == "email":
         if event.type == "STATUSCHANGE":
             statuses = event.properties.get("subscription_statuses") or ()
@@ -142,21 +121,10 @@ def classify(event: TouchEvent, taxonomy: Taxonomy) -> tuple[str, str] | None:
         kind = taxonomy.email_types.get(event.type)
         return (kind, taxonomy.email_channel) if kind else None
     if event.type in taxonomy.page_view_types:
-        return "page_view", web_channel(event.properties, taxonomy)
+        return "page_view", web_channel(event.properties, taxonomy.channels)
     if event.type in taxonomy.form_types:
-        return "form_submission", web_channel(event.properties, taxonomy)
+        return "form_submission", web_channel(event.properties, taxonomy.channels)
     return None
-
-
-def web_channel(properties: Mapping[str, Any], taxonomy: Taxonomy) -> str:
-    """The channel of a web event: its UTM medium, else its HubSpot source, else the default."""
-    medium = str(properties.get("hs_utm_medium") or properties.get("utm_medium") or "").strip().lower()
-    if medium:
-        return taxonomy.medium_channels.get(medium, taxonomy.unknown_medium_channel)
-    source = str(properties.get("hs_analytics_source") or "").strip().upper()
-    if source:
-        return taxonomy.source_channels.get(source, taxonomy.unknown_medium_channel)
-    return taxonomy.default_web_channel
 
 
 _DETAIL_FIELDS = {
@@ -168,6 +136,11 @@ _DETAIL_FIELDS = {
     "utm_medium": ("hs_utm_medium",),
     "utm_source": ("hs_utm_source",),
     "bounce_category": ("category",),
+    "title": ("title",),
+    "outcome": ("outcome",),
+    "duration": ("duration",),
+    "logged_by": ("owner",),
+    "notes": ("body",),
 }
 
 
@@ -214,6 +187,10 @@ _SUBJECTS = {
     "unsubscribe": "Unsubscribed from email",
     "page_view": "Visited page",
     "form_submission": "Submitted form",
+    "call": "Call",
+    "meeting": "Meeting",
+    "note": "Note",
+    "sales_email": "Sales email",
 }
 
 
@@ -227,7 +204,13 @@ _NOUNS = {
     "unsubscribe": ("unsubscribe", "unsubscribes"),
     "page_view": ("page view", "page views"),
     "form_submission": ("form submission", "form submissions"),
+    "call": ("call", "calls"),
+    "meeting": ("meeting", "meetings"),
+    "note": ("note", "notes"),
+    "sales_email": ("sales email", "sales emails"),
 }
+# The Task Type of a touch logged as a sales engagement in HubSpot; every other touch is Email or Other.
+_LOGGED_TASK_TYPES = {"call": "Call", "meeting": "Meeting", "sales_email": "Email"}
 
 
 def task_key(touch: StoredTouch) -> str:
@@ -247,6 +230,8 @@ def task_subject(touch: StoredTouch) -> str:
         what = detail.get("url") or detail.get("page_title")
     elif touch.kind == "form_submission":
         what = detail.get("form") or detail.get("form_id")
+    elif touch.kind in LOGGED_TOUCH_KINDS:
+        what = detail.get("title")
     else:
         what = detail.get("email") or touch.campaign_name
     return (f"{label}: {what}" if what else label)[:255]
@@ -265,6 +250,11 @@ def _touch_lines(touch: StoredTouch) -> list[str]:
         ("utm_source", "UTM source"),
         ("utm_medium", "UTM medium"),
         ("utm_campaign", "UTM campaign"),
+        ("title", "Title"),
+        ("outcome", "Outcome"),
+        ("duration", "Duration"),
+        ("logged_by", "Logged in HubSpot by"),
+        ("notes", "Notes"),
     ):
         if detail.get(name):
             lines.append(f"{label}: {detail[name]}")
@@ -282,7 +272,7 @@ def task_fields(touch: StoredTouch, who_id: str, settings: TaskSettings) -> dict
         "ActivityDate": touch.occurred_at.date().isoformat(),
         "Status": "Completed",
         "Priority": "Normal",
-        "Type": "Email" if touch.kind in EMAIL_KINDS else "Other",
+        "Type": _LOGGED_TASK_TYPES.get(touch.kind) or ("Email" if touch.kind in EMAIL_KINDS else "Other"),
         "Description": "\n".join(lines)[:32000],
     }
 
@@ -378,9 +368,11 @@ class EngagementFlow:
         store: Engine,
         clock: Callable[[], datetime],
         settings: EngagementSettings | None = None,
+        logged: LoggedEngagements | None = None,
     ) -> None:
         self.name = name
         self._hubspot = hubspot
+        self._logged = logged
         self._salesforce = salesforce
         self._state = SyncState(store, name)
         self._touches = TouchStore(store, name)
@@ -454,22 +446,27 @@ class EngagementFlow:
         started = self._clock()
         linked = self._touches.linked_contacts(HUBSPOT, self._settings.hubspot_objects)
         stored = self._touches.cursors(HUBSPOT, [WEB_ACTIVE_CURSOR]).get(WEB_ACTIVE_CURSOR)
+        changed: list[RemoteRecord] | None = None
         if stored is not None:
             modified_since = Cursor(stored.modified_at - self._settings.lag, None)
-            active = {
-                record.id
+            # The activity summary properties tell syncd.engine.logged whose engagements to read.
+            changed = [
+                record
                 for page in self._hubspot.pull(
-                    self._settings.hubspot_objects[0], modified_since, ["hs_object_id"]
+                    self._settings.hubspot_objects[0], modified_since, ["hs_object_id", *SIGNAL_PROPERTIES]
                 )
                 for record in page.records
-            }
+            ]
+            active = {record.id for record in changed}
             linked = [(contact, person) for contact, person in linked if contact in active]
         contacts = linked
         types = self._settings.taxonomy.web_types
         size = self._settings.contacts_per_page
         for start in range(0, len(contacts), size):
             chunk = contacts[start : start + size]
-            started = self._clock()
+            # Per-contact cursors note when their chunk was read; the leg's own mark stays the
+            # leg's start, so a contact modified while the leg ran is asked about next cycle.
+            chunk_started = self._clock()
             events: list[TouchEvent] = []
             people: dict[str, int] = {}
             cursors: list[CursorMove] = []
@@ -486,10 +483,15 @@ class EngagementFlow:
                     last = found[-1]
                     if stored is None or last.occurred_at > stored.modified_at:
                         moved = Cursor(last.occurred_at, last.id)
-                        cursors.append(CursorMove(HUBSPOT, object_key, moved, observed_at=started))
+                        cursors.append(CursorMove(HUBSPOT, object_key, moved, observed_at=chunk_started))
             # A merged-away contact's events come back under the survivor's id: the contact asked
             # about names the person.
             self._record(events, summary, cursors=cursors, people=people)
+            if stop.is_set():
+                return
+        # Calls, meetings and notes logged in HubSpot on the contacts that changed (syncd.engine.logged).
+        for logged_events, logged_cursors in self._logged.batches(changed) if self._logged else ():
+            self._record(logged_events, summary, cursors=logged_cursors)
             if stop.is_set():
                 return
         # Every active contact was read: the next cycle asks only about contacts modified after now.

@@ -7,8 +7,11 @@ the connector every flow of the cycle uses: `prefetch()` reads the first pages o
 at once, and a flow's own `pull`/`pull_many` with the same (object, since, fields) is served from them.
 Any other call goes to the connector unchanged.
 
-A prefetched page may be a few seconds older than the flow's run. That is safe: a flow only moves its
-cursor over what it has read, so a change made after the prefetch is read by the next cycle.
+A prefetched page may be a few seconds older than the flow's run. That is safe when the flow reads it
+before writing to those records itself (a flow only moves its cursor over what it has read, so a
+change made after the prefetch is read by the next cycle) — so a flow declares in `salesforce_probes()`
+only the pulls it makes before its own writes to Salesforce: a later leg must see the run's writes,
+or it would take its own stale read for a new edit.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from syncd.core.normalize import Value
 from syncd.core.rules import Direction, NullPolicy, Rule, SurvivorRule
 from syncd.errors import ConfigError
 from syncd.mapping.filters import LIST_OPS, VALUELESS, Condition, InclusionFilter, Op
-from syncd.mapping.model import FieldMapping, FlowMapping, MatchSettings
+from syncd.mapping.model import FieldMapping, FlowMapping, MatchSettings, OnCreate, RecordLink
 from syncd.mapping.transforms import (
     DateFormat,
     Default,
@@ -24,6 +24,8 @@ from syncd.mapping.transforms import (
     ParseDate,
     Round,
     TextCase,
+    ToDate,
+    ToDatetime,
     ToNumber,
     ToText,
     Transform,
@@ -32,7 +34,8 @@ from syncd.mapping.transforms import (
 
 _E = TypeVar("_E", Rule, Direction, NullPolicy, SurvivorRule, Op)
 
-_TOP_KEYS = {"flow", "objects", "identity", "matching", "include", "fields"}
+_TOP_KEYS = {"flow", "objects", "identity", "link", "on_create", "matching", "include", "fields"}
+_SYSTEMS = ("hubspot", "salesforce")
 _FIELD_KEYS = {"hubspot", "salesforce", "direction", "rule", "null_policy", "to_crm", "to_marketing"}
 _MATCH_KEYS = {
     "duplicates",
@@ -47,6 +50,8 @@ _BARE_TRANSFORMS: dict[str, Callable[[int], Transform]] = {
     "upper": lambda line: TextCase(line, "upper"),
     "to_number": ToNumber,
     "to_text": ToText,
+    "to_date": ToDate,
+    "to_datetime": ToDatetime,
     "owner": OwnerTransform,
 }
 _ARG_TRANSFORMS = ("map", "default", "date_format", "parse_date", "round")
@@ -140,13 +145,22 @@ class _Parser:
         if top is None:
             return None
         self.unknown_keys(top, _TOP_KEYS, "the mapping file")
-        for key in ("flow", "objects", "identity", "fields"):
+        for key in ("flow", "objects", "fields"):
             if key not in top:
                 self.problem(top.line, f"missing required key {key!r}")
+        # People are matched by an identity field; other records by a link of ids (exactly one of both).
+        if "identity" not in top and "link" not in top:
+            self.problem(top.line, "missing required key 'identity'")
+        if "identity" in top and "link" in top:
+            self.problem(
+                top.key_lines["link"], "give either 'identity' (people) or 'link' (other records), not both"
+            )
         flow = self.text(top.get("flow", "contacts"), _line(top, "flow", top.line), "flow") or "contacts"
         hubspot_object, salesforce_objects = self.objects(top)
         fields = self.fields(top, salesforce_objects)
-        identity = self.identity(top, fields)
+        identity = self.identity(top, fields) if "identity" in top else ""
+        link = self.link(top) if "link" in top else None
+        on_create = self.on_create(top)
         matching = self.matching(top)
         include = self.include(top)
         if self._problems:
@@ -162,7 +176,51 @@ class _Parser:
             matching=matching,
             include=include,
             lines=dict(top.key_lines),
+            link=link,
+            on_create=on_create,
         )
+
+    def link(self, top: LineMap) -> RecordLink | None:
+        line = top.key_lines["link"]
+        data = self.mapping(top["link"], line, "link")
+        if data is None:
+            return None
+        self.unknown_keys(data, set(_SYSTEMS), "link")
+        names: dict[str, str | None] = {}
+        for system in _SYSTEMS:
+            if system not in data:
+                self.problem(line, f"link.{system} is missing: name the field holding the other system's id")
+                continue
+            names[system] = self.text(data[system], data.key_lines[system], f"link.{system}")
+        if names.get("hubspot") is None or names.get("salesforce") is None:
+            return None
+        return RecordLink(hubspot=str(names["hubspot"]), salesforce=str(names["salesforce"]), line=line)
+
+    def on_create(self, top: LineMap) -> OnCreate:
+        if "on_create" not in top or top["on_create"] is None:
+            return OnCreate()
+        line = top.key_lines["on_create"]
+        data = self.mapping(top["on_create"], line, "on_create")
+        if data is None:
+            return OnCreate()
+        self.unknown_keys(data, set(_SYSTEMS), "on_create")
+        values: dict[str, dict[str, Value]] = {system: {} for system in _SYSTEMS}
+        lines: dict[tuple[str, str], int] = {}
+        for system in _SYSTEMS:
+            if data.get(system) is None:
+                continue
+            sys_line = data.key_lines[system]
+            given = self.mapping(data[system], sys_line, f"on_create.{system}")
+            if given is None:
+                continue
+            for name, value in given.items():
+                where = given.key_lines.get(name, sys_line)
+                if value is None or isinstance(value, list | dict):
+                    self.problem(where, f"on_create.{system}.{name} needs a single non-null value")
+                    continue
+                values[system][str(name)] = value
+                lines[(system, str(name))] = where
+        return OnCreate(hubspot=values["hubspot"], salesforce=values["salesforce"], lines=lines)
 
     def objects(self, top: LineMap) -> tuple[str, tuple[str, ...]]:
         line = _line(top, "objects", top.line)
@@ -436,6 +494,7 @@ class _Parser:
         for key, dup_line in getattr(arg, "duplicate_keys", []):
             self.problem(dup_line, f"map: value {key!r} is listed twice", name)
         pairs: list[tuple[Value, Value]] = []
+        lines: list[int] = []
         for key, mapped in arg.items():
             if isinstance(mapped, list | dict) or isinstance(key, list | dict):
                 self.problem(
@@ -443,13 +502,14 @@ class _Parser:
                 )
                 return None
             pairs.append((key, mapped))
+            lines.append(_line(arg, key, where))
         otherwise_raw = item.get("otherwise", "error")
         if otherwise_raw in ("error", "keep"):
-            return ValueMap(where, tuple(pairs), str(otherwise_raw))
+            return ValueMap(where, tuple(pairs), str(otherwise_raw), pair_lines=tuple(lines))
         if isinstance(otherwise_raw, list | dict):
             self.problem(_line(item, "otherwise", where), "otherwise must be error, keep or one value", name)
             return None
-        return ValueMap(where, tuple(pairs), "value", otherwise_raw)
+        return ValueMap(where, tuple(pairs), "value", otherwise_raw, pair_lines=tuple(lines))
 
 
 def parse_mapping(text: str, source: str) -> FlowMapping:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from syncd.core.normalize import Value
 from syncd.core.rules import Direction, NullPolicy, Rule, SurvivorRule
 from syncd.mapping.filters import InclusionFilter
 from syncd.mapping.transforms import Transform
@@ -55,8 +56,36 @@ class MatchSettings:
 
 
 @dataclass(frozen=True)
+class RecordLink:
+    """How two records that are not people know each other (deals and Opportunities): each system keeps
+    the other's record id in a unique field, so a create is an upsert by it and a replay never creates a
+    record twice. `line` is where `link:` is written."""
+
+    hubspot: str
+    salesforce: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class OnCreate:
+    """Constant values written only when a record is created in a system (`on_create:`), e.g. the
+    HubSpot pipeline new deals go into; `lines` holds each value's line, keyed (system, field)."""
+
+    hubspot: Mapping[str, Value] = field(default_factory=dict)
+    salesforce: Mapping[str, Value] = field(default_factory=dict)
+    lines: Mapping[tuple[str, str], int] = field(default_factory=dict)
+
+    def for_system(self, system: str) -> Mapping[str, Value]:
+        return self.hubspot if system == "hubspot" else self.salesforce
+
+
+@dataclass(frozen=True)
 class FlowMapping:
-    """A whole mapping file: objects, identity field, matching, inclusion filters and fields."""
+    """A whole mapping file: objects, identity field (or record link), matching, filters and fields.
+
+    A flow of people has an `identity` (the email field); a flow of other records has a `link`
+    instead and an empty `identity`.
+    """
 
     source: str
     flow: str
@@ -67,6 +96,8 @@ class FlowMapping:
     matching: MatchSettings = field(default_factory=MatchSettings)
     include: InclusionFilter = field(default_factory=InclusionFilter)
     lines: Mapping[str, int] = field(default_factory=dict)
+    link: RecordLink | None = None
+    on_create: OnCreate = field(default_factory=OnCreate)
 
     def entry(self, name: str) -> FieldMapping:
         for entry in self.fields:

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from syncd.connector import FieldType
 from syncd.core.convert import Convert, TransformError, UnmappedValue
-from syncd.core.normalize import UnreadableValue, Value, canonical_number
+from syncd.core.normalize import UnreadableValue, Value, canonical_datetime, canonical_number
 from syncd.core.rules import Side
 from syncd.mapping.owners import OwnerMap
 
@@ -143,10 +143,15 @@ class ValueMap(Transform):
     pairs: tuple[tuple[Value, Value], ...]
     otherwise: str = "error"
     fallback: Value = None
+    # The line of each pair in the mapping file (empty: every pair is on `line`).
+    pair_lines: tuple[int, ...] = ()
 
     @property
     def label(self) -> str:
         return "map"
+
+    def line_of_pair(self, index: int) -> int:
+        return self.pair_lines[index] if index < len(self.pair_lines) else self.line
 
     def apply(self, value: Value, context: Context) -> Value:
         for key, mapped in self.pairs:
@@ -307,6 +312,48 @@ class ToText(Transform):
 
     def output_kind(self, kind: Kind) -> Kind:
         return Kind.TEXT
+
+
+@dataclass(frozen=True)
+class ToDate(Transform):
+    """`to_date`: a datetime as its UTC calendar date (HubSpot's close date into Salesforce's CloseDate)."""
+
+    @property
+    def label(self) -> str:
+        return "to_date"
+
+    def apply(self, value: Value, context: Context) -> Value:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return canonical_datetime(value).date()
+        if isinstance(value, date):
+            return value
+        raise TransformError("to_date needs a date or datetime")
+
+    def output_kind(self, kind: Kind) -> Kind:
+        _need(kind, [Kind.DATE, Kind.DATETIME], self.label)
+        return Kind.DATE
+
+
+@dataclass(frozen=True)
+class ToDatetime(Transform):
+    """`to_datetime`: a date as midnight UTC of that day (Salesforce CloseDate into HubSpot closedate)."""
+
+    @property
+    def label(self) -> str:
+        return "to_datetime"
+
+    def apply(self, value: Value, context: Context) -> Value:
+        if value is None:
+            return None
+        if isinstance(value, date):
+            return canonical_datetime(value)
+        raise TransformError("to_datetime needs a date or datetime")
+
+    def output_kind(self, kind: Kind) -> Kind:
+        _need(kind, [Kind.DATE, Kind.DATETIME], self.label)
+        return Kind.DATETIME
 
 
 @dataclass(frozen=True)

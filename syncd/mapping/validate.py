@@ -4,8 +4,9 @@ Checks, per field: the HubSpot property and each Salesforce field exist; the typ
 the field flows, through its transforms; values a transform can emit (map outputs, `otherwise`, defaults)
 and picklist options passed through are accepted by a restricted picklist on the receiving side; nothing is
 written into a field the receiving system does not let us update; `most_restrictive` joins two booleans
-without transforms; the identity field is text on both sides. Per Salesforce object: every field required
-on create is mapped into Salesforce. Per inclusion condition: its field exists.
+without transforms; the identity field is text on both sides, or, for records that are not people, the link
+fields are unique text fields syncd may write. Per object: every field required on create is mapped into it
+or given under `on_create` (whose values must fit their fields). Per inclusion condition: its field exists.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 from syncd.connector import FieldSpec, ObjectSchema
 from syncd.core.convert import TransformError
+from syncd.core.normalize import Value
 from syncd.core.rules import Rule, Side
 from syncd.errors import ConfigError
 from syncd.mapping.model import FieldMapping, FlowMapping
@@ -21,9 +23,11 @@ from syncd.mapping.transforms import (
     Kind,
     KindError,
     Transform,
+    ValueMap,
     accepts,
     apply_transforms,
     kind_of_type,
+    kind_of_value,
 )
 
 _HINT = "fix the mapping file (mappings/README.md lists what each check means), then run `syncd check`"
@@ -49,7 +53,11 @@ class _Checker:
                 self.add(top_line, f"no schema for the Salesforce object {obj!r} (was it described?)")
         for entry in self.mapping.fields:
             self.check_field(entry)
-        self.check_identity()
+        if self.mapping.identity:
+            self.check_identity()
+        if self.mapping.link is not None:
+            self.check_link()
+        self.check_on_create()
         self.check_required()
         self.check_filters()
         # File order, so the list reads top to bottom alongside the file.
@@ -148,10 +156,10 @@ class _Checker:
             return
         allowed = set(target.picklist)
         for transform in transforms:
-            for literal in transform.literals():
+            for literal, line in _literal_lines(transform):
                 if literal is not None and literal not in allowed:
                     self.add(
-                        transform.line,
+                        line,
                         f"{transform.label} value {literal!r} is not accepted by the restricted picklist "
                         f"of {target_name}",
                         entry,
@@ -193,6 +201,61 @@ class _Checker:
                 entry.line, f"the identity field must map every Salesforce object; missing {missing}", entry
             )
 
+    def check_link(self) -> None:
+        link = self.mapping.link
+        assert link is not None
+        where = link.line or self.mapping.lines.get("link", 1)
+        targets = [(f"HubSpot property {link.hubspot}", self.hubspot.fields.get(link.hubspot))]
+        for obj in self.mapping.salesforce_objects:
+            schema = self.salesforce.get(obj)
+            if schema is not None:
+                targets.append((f"Salesforce {obj}.{link.salesforce}", schema.fields.get(link.salesforce)))
+        for name, spec in targets:
+            if spec is None:
+                self.add(
+                    where, f"link: unknown {name}; create it as a unique text field for the other system's id"
+                )
+                continue
+            problems = []
+            if kind_of_type(spec.type) is not Kind.TEXT:
+                problems.append(f"is {spec.type.value}, not text")
+            if not spec.unique:
+                problems.append("is not unique (Salesforce: External ID and Unique; HubSpot: unique values)")
+            if not (spec.createable and spec.updateable):
+                problems.append("is read-only")
+            if problems:
+                self.add(
+                    where,
+                    f"link: {name} {'; '.join(problems)} — creates are upserts keyed by it, so a replay "
+                    "after a crash finds the record it created instead of creating another",
+                )
+
+    def check_on_create(self) -> None:
+        on_create = self.mapping.on_create
+        schemas = [("hubspot", f"HubSpot {self.hubspot.object} property ", self.hubspot)]
+        schemas += [
+            ("salesforce", f"Salesforce {obj}.", self.salesforce[obj])
+            for obj in self.mapping.salesforce_objects
+            if obj in self.salesforce
+        ]
+        for system, label, schema in schemas:
+            for name, value in on_create.for_system(system).items():
+                line = on_create.lines.get((system, name), self.mapping.lines.get("on_create", 1))
+                shown = f"{label}{name}"
+                spec = schema.fields.get(name)
+                if spec is None:
+                    self.add(line, f"on_create: unknown {shown}")
+                    continue
+                if not spec.createable:
+                    self.add(line, f"on_create: {shown} is read-only (not createable)")
+                own = kind_of_value(value)
+                if own is not None and not accepts(kind_of_type(spec.type), own):
+                    self.add(line, f"on_create: {shown} is {spec.type.value}; {value!r} does not fit it")
+                if spec.restricted_picklist and spec.picklist is not None and value not in spec.picklist:
+                    self.add(
+                        line, f"on_create: {value!r} is not accepted by the restricted picklist of {shown}"
+                    )
+
     def check_required(self) -> None:
         line = self.mapping.lines.get("fields", 1)
         for obj in self.mapping.salesforce_objects:
@@ -203,7 +266,7 @@ class _Checker:
                 entry.salesforce_field(obj)
                 for entry in self.mapping.fields
                 if entry.rule is not Rule.NONE and entry.direction.allows(Side.CRM)
-            }
+            } | set(self.mapping.on_create.salesforce)
             for name, spec in sorted(schema.fields.items()):
                 if spec.required_on_create and spec.createable and name not in written:
                     self.add(
@@ -211,6 +274,18 @@ class _Checker:
                         f"Salesforce {obj}.{name} is required on create but nothing is mapped into it; "
                         f"add a field for it with a `default` transform under to_crm",
                     )
+        hubspot_written = {
+            entry.hubspot
+            for entry in self.mapping.fields
+            if entry.rule is not Rule.NONE and entry.direction.allows(Side.MARKETING)
+        } | set(self.mapping.on_create.hubspot)
+        for name, spec in sorted(self.hubspot.fields.items()):
+            if spec.required_on_create and spec.createable and name not in hubspot_written:
+                self.add(
+                    line,
+                    f"HubSpot {self.hubspot.object} property {name} is required on create but nothing is "
+                    "mapped into it; map a field into it or give a value under on_create.hubspot",
+                )
 
     def check_filters(self) -> None:
         for condition in self.mapping.include.hubspot:
@@ -220,6 +295,16 @@ class _Checker:
         for condition in self.mapping.include.salesforce:
             if schemas and not any(condition.field in schema.fields for schema in schemas):
                 self.add(condition.line, f"include: unknown Salesforce field {condition.field!r}")
+
+
+def _literal_lines(transform: Transform) -> list[tuple[Value, int]]:
+    """The values a transform can emit, each with its line (a map's outputs on their own lines)."""
+    if isinstance(transform, ValueMap):
+        lines = [(mapped, transform.line_of_pair(i)) for i, (_key, mapped) in enumerate(transform.pairs)]
+        if transform.otherwise == "value":
+            lines.append((transform.fallback, transform.line))
+        return lines
+    return [(literal, transform.line) for literal in transform.literals()]
 
 
 def find_problems(

@@ -211,7 +211,8 @@ class CampaignMember(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    external_id: Mapped[str | None] = mapped_column(String(64))
+    # The Salesforce CampaignMember id, by which a re-read member is found (a merge may move it).
+    external_id: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str | None] = mapped_column(String(40))
     has_responded: Mapped[bool] = mapped_column(Boolean, default=False)
     first_responded_at: Mapped[datetime | None]
@@ -257,6 +258,38 @@ class TouchTask(Base):
     recorded_at: Mapped[datetime]
 
 
+class Alert(Base):
+    """One alert occurrence in the outbox: what a rule saw about a person, and each channel's delivery.
+
+    `occurrence_key` makes an occurrence fire once: re-evaluating a rule inserts nothing new.
+    A channel's state is None when the rule does not use it, else pending | sent | failed.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index(None, "task_state"),
+        Index(None, "webhook_state"),
+        Index(None, "person_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    occurrence_key: Mapped[str] = mapped_column(String(200), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    what: Mapped[str] = mapped_column(Text)  # one line: who did what
+    link: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)  # facts and every link, for the messages
+    occurred_at: Mapped[datetime]  # when it happened (a missed SLA: when the deadline passed)
+    created_at: Mapped[datetime]
+    task_state: Mapped[str | None] = mapped_column(String(20))
+    task_id: Mapped[str | None] = mapped_column(String(18))
+    task_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    webhook_state: Mapped[str | None] = mapped_column(String(20))
+    webhook_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
 class Activity(Base):
     """One sales activity (call, 1:1 email, meeting, note) by a rep or by automation."""
 
@@ -279,15 +312,33 @@ class Activity(Base):
     outcome: Mapped[str | None] = mapped_column(String(80))
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     subject: Mapped[str | None] = mapped_column(String(255))
+    # What a HubSpot engagement needs besides the columns: description, the source object, times.
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
+    recorded_at: Mapped[datetime]
+
+
+class ActivityEngagement(Base):
+    """The HubSpot engagement that carries a sales activity, written once HubSpot saved it and linked
+    it to the contact: a rerun skips the activity. The engagement itself is an upsert keyed by its
+    source-id property, so one saved just before a crash is updated, not created twice, on the replay.
+    """
+
+    __tablename__ = "activity_engagements"
+
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), primary_key=True)
+    hubspot_object: Mapped[str] = mapped_column(String(20))  # calls | emails | meetings | notes
+    hubspot_id: Mapped[str] = mapped_column(String(64), index=True)
+    contact_id: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime]
 
 
 class LifecycleEvent(Base):
-    """A person entering a funnel stage at an instant (subscriber, lead, mql, sql, opportunity, customer)."""
+    """A person entering a funnel stage at an instant (subscriber, lead, mql, sql, opportunity, customer),
+    as one source system states it: two systems may state the same instant."""
 
     __tablename__ = "lifecycle_events"
     __table_args__ = (
-        UniqueConstraint("person_id", "stage", "entered_at"),
+        UniqueConstraint("person_id", "stage", "source_system", "entered_at"),
         Index(None, "stage", "entered_at"),
         Index(None, "person_id", "entered_at"),
     )
@@ -335,6 +386,10 @@ class DealContact(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True, index=True)
     role: Mapped[str | None] = mapped_column(String(80))
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where the pair exists as last synced: the OpportunityContactRole's id in Salesforce (None: no
+    # role there yet), and whether HubSpot associates the contact with the deal.
+    salesforce_id: Mapped[str | None] = mapped_column(String(18))
+    in_hubspot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class DealStageChange(Base):

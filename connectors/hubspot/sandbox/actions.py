@@ -195,6 +195,23 @@ class HubSpotActions:
             store.apply(object_name, record, values, user_edit=True, source="CRM_UI")
             return 200, store.render(object_name, record, all_properties=True)
 
+    async def move_deal(self, request: Request) -> tuple[int, Any]:
+        """A rep drags a deal to another stage in the UI (`{"stage": "closedwon"}`): HubSpot sets the
+        stage's entry date, the closed/won flags and, when it closes, a blank close date."""
+        body = await self._body(request)
+        stage = body.get("stage")
+        if not isinstance(stage, str) or not stage:
+            raise validation("stage (a stage id of the deal's pipeline) is required")
+        with self.state.lock:
+            store = self.state.store
+            record = store.find("deals", request.path_params["deal_id"])
+            if record is None:
+                raise not_found("deal", request.path_params["deal_id"])
+            values, problems = store.normalise("deals", {"dealstage": stage})
+            store.raise_if_invalid("deals", problems)
+            store.apply("deals", record, values, user_edit=True, source="CRM_UI")
+            return 200, store.render("deals", record, all_properties=True)
+
     async def settings(self, request: Request) -> tuple[int, Any]:
         if request.method == "POST":
             body = await self._body(request)
@@ -225,5 +242,6 @@ class HubSpotActions:
                 wrap(self.edit_properties),
                 methods=["POST"],
             ),
+            Route("/__sandbox/deals/{deal_id}/stage", wrap(self.move_deal), methods=["POST"]),
             Route("/__sandbox/settings", wrap(self.settings), methods=["GET", "POST"]),
         ]

@@ -252,6 +252,7 @@ class HubSpotApi:
             links = self._parse_create_associations(object_name, body.get("associations"))
             if object_name == "contacts":
                 store.check_email_free(values.get("email"), self_id=None)
+            store.check_unique_free(object_name, values, self_id=None)
             record = store.insert(object_name, values)
             self._link(object_name, record.id, links)
             return 201, store.render(object_name, record, all_properties=True)
@@ -271,6 +272,7 @@ class HubSpotApi:
             store.raise_if_invalid(object_name, problems)
             if object_name == "contacts" and "email" in values:
                 store.check_email_free(values["email"], self_id=record.id)
+            store.check_unique_free(object_name, values, self_id=record.id)
             store.apply(object_name, record, values)
             return 200, store.render(object_name, record, all_properties=True)
 
@@ -384,6 +386,7 @@ class HubSpotApi:
         prepared: list[tuple[dict[str, Any], dict[str, str | None], list[tuple[str, int, int]]]] = []
         errors: list[dict[str, Any]] = []
         pending: dict[str, int] = {}
+        unique_pending: dict[tuple[str, str], int] = {}
         for item in inputs:
             if not isinstance(item, dict):
                 raise validation("Invalid input JSON: each input must be an object")
@@ -395,6 +398,7 @@ class HubSpotApi:
                 links = self._parse_create_associations(object_name, item.get("associations"))
                 if object_name == "contacts":
                     store.check_email_free(values.get("email"), self_id=None, pending=pending)
+                store.check_unique_free(object_name, values, self_id=None, pending=unique_pending)
             except HubSpotError as exc:
                 if not traced:
                     raise
@@ -448,6 +452,9 @@ class HubSpotApi:
             for record, values in work:
                 if "email" in values:
                     store.check_email_free(values["email"], self_id=record.id, pending=pending)
+        unique_pending: dict[tuple[str, str], int] = {}
+        for record, values in work:
+            store.check_unique_free(object_name, values, self_id=record.id, pending=unique_pending)
         results = []
         for record, values in work:
             store.apply(object_name, record, values)
@@ -474,6 +481,8 @@ class HubSpotApi:
             if not isinstance(item, dict) or item.get("id") is None:
                 raise validation("Invalid input JSON: each input needs an id, an idProperty and properties")
             id_property = item.get("idProperty") or body.get("idProperty")
+            if id_property in store.unique_props[object_name]:
+                return self._batch_upsert_unique(object_name, str(id_property), inputs)
             if not (object_name == "contacts" and id_property == "email"):
                 raise validation(
                     f"Upsert needs a unique idProperty; {id_property!r} is not unique on "
@@ -510,6 +519,50 @@ class HubSpotApi:
                 values = {"email": key, **values}
                 created = store.insert(object_name, values)
                 out = store.render(object_name, created, all_properties=True)
+                out["new"] = True
+            else:
+                store.apply(object_name, record, values)
+                out = store.render(object_name, record, all_properties=True)
+                out["new"] = False
+            results.append(out)
+        return 200, _batch_envelope(results, started)
+
+    def _batch_upsert_unique(self, object_name: str, id_property: str, inputs: list[Any]) -> Payload:
+        """Upsert keyed by a custom unique property: create with the key, or update its holder."""
+        store = self.state.store
+        started = self.state.clock.now()
+        keyed: list[tuple[str, dict[str, str | None]]] = []
+        problems_all = []
+        for item in inputs:
+            if not isinstance(item, dict) or item.get("id") in (None, ""):
+                raise validation("Invalid input JSON: each input needs an id, an idProperty and properties")
+            if (item.get("idProperty") or id_property) != id_property:
+                raise validation("Every input of one upsert must use the same idProperty")
+            props = self._props_of(object_name, item.get("properties"), where="each input")
+            values, problems = store.normalise(object_name, props)
+            problems_all.extend(problems)
+            keyed.append((str(item["id"]), values))
+        store.raise_if_invalid(object_name, problems_all)
+        keys = [k for k, _ in keyed]
+        duplicates = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicates:
+            raise validation(f"Duplicate IDs found in batch input: {duplicates}. IDs must be unique")
+        plan: list[tuple[Record | None, dict[str, str | None]]] = []
+        pending: dict[tuple[str, str], int] = {}
+        for key, values in keyed:
+            holder = store.unique_holder(object_name, id_property, key)
+            record = store.table(object_name).records.get(holder) if holder is not None else None
+            values = {**values, id_property: values.get(id_property) or key}
+            if record is None:
+                store.raise_if_invalid(object_name, store.check_required(object_name, values))
+            self_id = record.id if record is not None else None
+            store.check_unique_free(object_name, values, self_id=self_id, pending=pending)
+            plan.append((record, values))
+        results = []
+        for record, values in plan:
+            if record is None:
+                record = store.insert(object_name, values)
+                out = store.render(object_name, record, all_properties=True)
                 out["new"] = True
             else:
                 store.apply(object_name, record, values)
@@ -838,6 +891,28 @@ class HubSpotApi:
             return 207, _batch_envelope(results, started, errors)
         return 201, _batch_envelope(results, started)
 
+    async def assoc_batch_archive(self, request: Request) -> Payload:
+        """Remove every association between each pair: `{"inputs": [{"from": {"id"}, "to": [{"id"}]}]}`.
+        Pairs that are not associated (or records that do not exist) are skipped silently; 204."""
+        from_type, to_type = self._pair(request)
+        body = await self._object_body(request)
+        inputs = self._inputs(body, self.state.settings.max_association_create_inputs)
+        with self.state.lock:
+            store = self.state.store
+            for item in inputs:
+                if not isinstance(item, dict) or not isinstance(item.get("to"), list):
+                    raise validation("each input needs from and a list of to")
+                src = store.find(from_type, str((item.get("from") or {}).get("id")))
+                for target in item["to"]:
+                    dst = (
+                        store.find(to_type, str((target or {}).get("id")))
+                        if isinstance(target, dict)
+                        else None
+                    )
+                    if src is not None and dst is not None:
+                        store.dissociate(from_type, src.id, to_type, dst.id)
+        return 204, None
+
     def _default_link(self, from_type: str, from_raw: str, to_type: str, to_raw: str) -> list[dict[str, Any]]:
         store = self.state.store
         forward = DEFAULT_ASSOCIATION_TYPES.get((from_type, to_type))
@@ -1084,6 +1159,11 @@ class HubSpotApi:
             Route(
                 "/crm/v4/associations/{from_type}/{to_type}/batch/create",
                 e(self.assoc_batch_create),
+                methods=["POST"],
+            ),
+            Route(
+                "/crm/v4/associations/{from_type}/{to_type}/batch/archive",
+                e(self.assoc_batch_archive),
                 methods=["POST"],
             ),
             Route(

@@ -166,6 +166,32 @@ ENGAGEMENT_SUMMARY: dict[str, str] = {
 }
 
 
+# What HubSpot keeps on a contact about the sales activity logged on it: a call, email, meeting or
+# note associated with the contact moves these (an internal write: lastmodifieddate moves too).
+SALES_ACTIVITY_SUMMARY: dict[str, tuple[str, PropertyType]] = {
+    "notes_last_updated": ("Last Activity Date", "datetime"),
+    "notes_last_contacted": ("Last Contacted", "datetime"),
+    "num_notes": ("Number of Sales Activities", "number"),
+    "num_contacted_notes": ("Number of times contacted", "number"),
+}
+# The property syncd's engagements carry: a unique custom property its upserts are keyed by.
+SOURCE_ID_PROPERTY = "syncd_source_id"
+
+
+def _sales_activity_summary() -> list[PropertyDef]:
+    return [
+        _p(
+            name,
+            label,
+            type_,
+            "date" if type_ == "datetime" else "number",
+            group="sales_properties",
+            read_only=True,
+        )
+        for name, (label, type_) in SALES_ACTIVITY_SUMMARY.items()
+    ]
+
+
 def _engagement_summary() -> list[PropertyDef]:
     out = []
     for name, label in ENGAGEMENT_SUMMARY.items():
@@ -249,6 +275,7 @@ def _contact_properties() -> list[PropertyDef]:
             for o in LIFECYCLE_OPTIONS
         ),
         *_engagement_summary(),
+        *_sales_activity_summary(),
         _p(
             "recent_conversion_event_name", "Recent Conversion", group="conversioninformation", read_only=True
         ),
@@ -274,6 +301,37 @@ def _contact_properties() -> list[PropertyDef]:
             "select",
             group="salesforceinformation",
             options=_opts(("Hot", "Hot"), ("Warm", "Warm"), ("Cold", "Cold")),
+            hubspot_defined=False,
+        ),
+        # Sales feedback: what reps decided about a lead, for marketing to learn which leads were bad.
+        _p(
+            "salesforce_lead_status",
+            "Salesforce Lead Status",
+            "enumeration",
+            "select",
+            group="salesforceinformation",
+            options=_opts(
+                ("Open - Not Contacted", "Open - Not Contacted"),
+                ("Working - Contacted", "Working - Contacted"),
+                ("Closed - Converted", "Closed - Converted"),
+                ("Closed - Not Converted", "Closed - Not Converted"),
+            ),
+            hubspot_defined=False,
+        ),
+        _p(
+            "salesforce_disqualification_reason",
+            "Salesforce Disqualification Reason",
+            "enumeration",
+            "select",
+            group="salesforceinformation",
+            options=_opts(
+                ("No Budget", "No Budget"),
+                ("No Authority", "No Authority"),
+                ("No Need", "No Need"),
+                ("Bad Timing", "Bad Timing"),
+                ("Competitor", "Competitor"),
+                ("Unresponsive", "Unresponsive"),
+            ),
             hubspot_defined=False,
         ),
         _p("salesforceleadid", "Salesforce Lead ID", group="salesforceinformation"),
@@ -310,6 +368,10 @@ def _company_properties() -> list[PropertyDef]:
         _p("lifecyclestage", "Lifecycle Stage", "enumeration", "radio", group=g, options=LIFECYCLE_OPTIONS),
         _p("salesforceaccountid", "Salesforce Account ID", group="salesforceinformation"),
     ]
+
+
+# The unique deal property holding the linked Salesforce Opportunity's id.
+DEAL_LINK_PROPERTY = "salesforce_opportunity_id"
 
 
 def _deal_properties() -> list[PropertyDef]:
@@ -368,6 +430,30 @@ def _deal_properties() -> list[PropertyDef]:
             for s in DEAL_STAGES
         ),
         _p("salesforceopportunityid", "Salesforce Opportunity ID", group="salesforceinformation"),
+        # HubSpot recalculates it when the deal's contact associations change (which bumps the deal).
+        _p(
+            "num_associated_contacts",
+            "Number of Associated Contacts",
+            "number",
+            "number",
+            group=g,
+            read_only=True,
+        ),
+        # Custom properties an integrator creates: the linked Opportunity (unique values, so deals
+        # can be upserted by it) and its primary Campaign.
+        _p(
+            DEAL_LINK_PROPERTY,
+            "Salesforce Opportunity (syncd)",
+            group="salesforceinformation",
+            hubspot_defined=False,
+            unique=True,
+        ),
+        _p(
+            "salesforce_campaign_id",
+            "Salesforce Primary Campaign",
+            group="salesforceinformation",
+            hubspot_defined=False,
+        ),
     ]
 
 
@@ -497,7 +583,13 @@ def _engagement_properties(kind: str) -> list[PropertyDef]:
             ),
         ],
     }
-    return common + specific[kind]
+    # A custom property with unique values, as an integration creates it (calls, emails, meetings, notes).
+    custom = (
+        [_p(SOURCE_ID_PROPERTY, "syncd source id", group=g, hubspot_defined=False, unique=True)]
+        if kind != "task"
+        else []
+    )
+    return common + specific[kind] + custom
 
 
 def _object(

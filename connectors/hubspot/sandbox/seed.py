@@ -1,5 +1,6 @@
-"""Seeds a portal from the shared population: owners, companies, contacts, deals, engagements and a history
-of marketing touches (email events, page views, form submissions) across the population's campaigns."""
+"""Seeds a portal from the shared population: owners, companies, contacts, deals, the sales activity reps
+logged in HubSpot (population_sales) and a history of marketing touches (email events, page views, form
+submissions) across the population's campaigns."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from connectors.hubspot.sandbox.events import EmailCampaign, EventLog
-from connectors.hubspot.sandbox.schema import DEAL_STAGES, LIFECYCLE_STAGES
+from connectors.hubspot.sandbox.schema import DEFAULT_ASSOCIATION_TYPES, LIFECYCLE_STAGES
+from connectors.hubspot.sandbox.seed_deals import seed_deals
 from connectors.hubspot.sandbox.store import CrmStore, Owner
 from connectors.hubspot.sandbox.values import from_epoch_ms, is_valid_email, iso_ms
+from connectors.sandbox_core.deals import build_deals
 from connectors.sandbox_core.population import Campaign, Person, Population
+from connectors.sandbox_core.population_sales import SalesActivity, build_sales_activities
 
 # Original traffic source per campaign type (HubSpot's hs_analytics_source values).
 _SOURCE_BY_TYPE = {
@@ -35,7 +39,6 @@ _UTM_MEDIUM = {
     "DIRECT_TRAFFIC": "direct",
 }
 _PAGES = ("/", "/pricing", "/product", "/blog/sync-patterns", "/customers", "/demo", "/webinars", "/contact")
-_OPEN_STAGES = [s[0] for s in DEAL_STAGES if not s[3]]
 _OWNER_ID_BASE = 40_000_000
 EMAIL_CAMPAIGN_ID_BASE = 300_000
 
@@ -74,16 +77,27 @@ def seed_portal(
     other_campaigns = [c for c in campaigns if source_for(c) != "EMAIL_MARKETING"]
 
     companies: dict[str, int] = {}
+    contacts: dict[int, int] = {}
     events.begin_bulk()
     try:
         for person in population.people:
             if not person.in_hubspot:
                 continue
-            _seed_person(
+            contact_id = _seed_person(
                 store, events, person, rng, now, companies, email_campaigns, other_campaigns, campaigns
             )
+            if contact_id is not None:
+                contacts[person.key] = contact_id
     finally:
         events.end_bulk()
+    # Deals come last, with the ids the deal population gives them (the Opportunities of deals in
+    # both systems carry those ids): see sandbox_core/deals.py.
+    seed_deals(
+        store, population, build_deals(population), contacts=contacts, companies=companies, owner_id=owner_id
+    )
+    for activity in build_sales_activities(population).activities:
+        if activity.system == "hubspot":
+            _seed_logged(store, population.people[activity.person_key - 1], activity)
 
 
 def _email_campaigns(events: EventLog, campaigns: Sequence[Campaign]) -> list[tuple[EmailCampaign, Campaign]]:
@@ -113,11 +127,12 @@ def _seed_person(
     email_campaigns: list[tuple[EmailCampaign, Campaign]],
     other_campaigns: list[Campaign],
     all_campaigns: list[Campaign],
-) -> None:
+) -> int | None:
+    """Seed one person's contact, company, touches and sales activity; returns the contact's id."""
     created = min(person.created_at, now)
     email = person.email_variant_hubspot
     if store.email_owner(email) is not None:
-        return  # the population never repeats an address, but never index one twice
+        return None  # the population never repeats an address, but never index one twice
     # First touch: a campaign running when the person arrived, else an unattributed source.
     running = [c for c in all_campaigns if c.start <= created <= c.end + timedelta(days=30)]
     first_touch_campaign = rng.choice(running) if running and rng.random() < 0.7 else None
@@ -191,7 +206,64 @@ def _seed_person(
         other_campaigns,
     )
     store.amend_seeded(contact, summary)
-    _seed_sales(store, contact.id, company_id, person, rng, created, now, source)
+    return contact.id
+
+
+_ENGAGEMENT_OBJECTS = {
+    "call": "calls",
+    "email": "emails",
+    "meeting": "meetings",
+    "note": "notes",
+    "task": "tasks",
+}
+
+
+def _seed_logged(store: CrmStore, person: Person, activity: SalesActivity) -> None:
+    """A call, email, meeting, note or to-do a rep logged in HubSpot, on the person's contact."""
+    contact_id = store.email_owner(person.email_variant_hubspot)
+    if contact_id is None or person.key != activity.person_key:
+        return
+    kind = _ENGAGEMENT_OBJECTS[activity.kind]
+    when = activity.at
+    values: dict[str, str | None] = {
+        "hs_timestamp": iso_ms(when),
+        "hubspot_owner_id": owner_id(activity.owner_key),
+    }
+    if kind == "calls":
+        values.update(
+            hs_call_title=activity.subject,
+            hs_call_body=f"Outcome: {activity.outcome}",
+            hs_call_duration=str((activity.duration_seconds or 0) * 1000),
+            hs_call_direction="INBOUND" if activity.direction == "inbound" else "OUTBOUND",
+            hs_call_status="COMPLETED",
+        )
+    elif kind == "emails":
+        values.update(
+            hs_email_subject=activity.subject,
+            hs_email_text="Thanks for your time.",
+            hs_email_direction="EMAIL",
+            hs_email_status="SENT",
+        )
+    elif kind == "meetings":
+        values.update(
+            hs_meeting_title=activity.subject,
+            hs_meeting_body="Agenda: goals, timeline, next steps.",
+            hs_meeting_start_time=iso_ms(when),
+            hs_meeting_end_time=iso_ms(when + timedelta(seconds=activity.duration_seconds or 1800)),
+            hs_meeting_outcome=activity.outcome,
+        )
+    elif kind == "notes":
+        values.update(hs_note_body=activity.subject)
+    else:
+        values.update(
+            hs_task_subject=activity.subject,
+            hs_task_status="COMPLETED",
+            hs_task_priority="MEDIUM",
+            hs_task_type="TODO",
+        )
+    engagement = store.insert(kind, values, created_at=when, seeded=True)
+    type_id = DEFAULT_ASSOCIATION_TYPES[(kind, "contacts")]
+    store.associate(kind, engagement.id, "contacts", contact_id, type_id, seeded=True)
 
 
 def _seed_touches(
@@ -320,88 +392,3 @@ def _page_props(rng: random.Random, source: str, campaign: Campaign | None) -> d
         props["hs_utm_medium"] = _UTM_MEDIUM.get(source, "other")
         props["hs_utm_source"] = str(campaign.channel).lower().replace(" ", "_")
     return props
-
-
-def _seed_sales(
-    store: CrmStore,
-    contact_id: int,
-    company_id: int,
-    person: Person,
-    rng: random.Random,
-    created: datetime,
-    now: datetime,
-    source: str,
-) -> None:
-    owner = owner_id(person.owner_key)
-    n_activities = {"subscriber": 0, "lead": 1, "marketingqualifiedlead": 1, "salesqualifiedlead": 2}.get(
-        person.lifecycle, 3
-    )
-    kinds = ("calls", "emails", "meetings", "notes", "tasks")
-    type_ids = {"calls": 194, "emails": 198, "meetings": 200, "notes": 202, "tasks": 204}
-    for _ in range(n_activities):
-        kind = rng.choice(kinds)
-        when = _between(rng, created, now)
-        values: dict[str, str | None] = {"hs_timestamp": iso_ms(when), "hubspot_owner_id": owner}
-        if kind == "calls":
-            values.update(
-                hs_call_title=f"Call with {person.first_name}",
-                hs_call_body="Discussed requirements.",
-                hs_call_duration=str(rng.randint(60, 1800) * 1000),
-                hs_call_direction=rng.choice(["INBOUND", "OUTBOUND"]),
-                hs_call_status="COMPLETED",
-            )
-        elif kind == "emails":
-            values.update(
-                hs_email_subject="Following up",
-                hs_email_text="Thanks for your time.",
-                hs_email_direction="EMAIL",
-                hs_email_status="SENT",
-            )
-        elif kind == "meetings":
-            values.update(
-                hs_meeting_title="Discovery meeting",
-                hs_meeting_start_time=iso_ms(when),
-                hs_meeting_end_time=iso_ms(when + timedelta(minutes=30)),
-                hs_meeting_outcome=rng.choice(["COMPLETED", "SCHEDULED", "NO_SHOW"]),
-            )
-        elif kind == "notes":
-            values.update(hs_note_body="Interested in the sync add-on.")
-        else:
-            values.update(
-                hs_task_subject="Send proposal",
-                hs_task_status=rng.choice(["NOT_STARTED", "COMPLETED"]),
-                hs_task_priority="MEDIUM",
-                hs_task_type="TODO",
-            )
-        engagement = store.insert(kind, values, created_at=when, seeded=True)
-        store.associate(kind, engagement.id, "contacts", contact_id, type_ids[kind])
-
-    if person.lifecycle not in ("opportunity", "customer"):
-        return
-    stage = "closedwon" if person.lifecycle == "customer" else rng.choice([*_OPEN_STAGES, "closedlost"])
-    deal_created = _between(rng, created, now)
-    close = deal_created + timedelta(days=rng.randint(10, 120))
-    closed = stage in ("closedwon", "closedlost")
-    if closed:
-        close = min(close, now)
-    # Stages the deal went through, each entered at a later time than the one before.
-    last_open = _OPEN_STAGES.index(stage) if stage in _OPEN_STAGES else rng.randrange(len(_OPEN_STAGES))
-    path = [s for i, s in enumerate(_OPEN_STAGES[: last_open + 1]) if i == 0 or rng.random() < 0.7]
-    if closed:
-        path.append(stage)
-    entered = sorted(_between(rng, deal_created, min(close, now)) for _ in path[1:])
-    deal_values: dict[str, str | None] = {
-        "dealname": f"{person.company} - platform",
-        "dealstage": stage,
-        "pipeline": "default",
-        "amount": str(rng.choice([5000, 12000, 25000, 48000, 90000])),
-        "closedate": iso_ms(close),
-        "dealtype": rng.choice(["newbusiness", "existingbusiness"]),
-        "hubspot_owner_id": owner,
-        "hs_analytics_source": source,
-    }
-    for s, when in zip(path, [deal_created, *entered], strict=True):
-        deal_values[f"hs_date_entered_{s}"] = iso_ms(when)
-    deal = store.insert("deals", deal_values, created_at=deal_created, seeded=True)
-    store.associate("deals", deal.id, "contacts", contact_id, 3)
-    store.associate("deals", deal.id, "companies", company_id, 341)

@@ -32,6 +32,9 @@ Props = dict[str, str]
 _STAGE_META = {s[0]: (s[2], s[3]) for s in DEAL_STAGES}
 _LIFECYCLE_ORDER = {stage: i for i, stage in enumerate(LIFECYCLE_STAGES)}
 _SEEDED = float("-inf")  # seeded versions are indexed from the start
+# Engagements that count as sales activity on a contact, and those that count as contacting them.
+SALES_ENGAGEMENT_TYPES = frozenset({"calls", "emails", "meetings", "notes"})
+CONTACTING_ENGAGEMENT_TYPES = frozenset({"calls", "emails", "meetings"})
 
 
 class Record:
@@ -133,6 +136,12 @@ class CrmStore:
         self.merged_into: dict[int, int] = {}
         # (from type, from id) -> to type -> to id -> association type ids
         self.associations: dict[tuple[str, int], dict[str, dict[int, set[int]]]] = {}
+        # Custom unique properties (not contacts' email): (object, property) -> value -> record id.
+        self.unique_props: dict[str, tuple[str, ...]] = {
+            name: tuple(p.name for p in t.properties.values() if p.has_unique_value and p.name != "email")
+            for name, t in types.items()
+        }
+        self.unique_index: dict[tuple[str, str], dict[str, int]] = {}
         self._next_id = 1001
         self._names_cache: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
 
@@ -158,6 +167,9 @@ class CrmStore:
         if id_property and id_property not in ("hs_object_id",):
             if object_name == "contacts" and id_property == "email":
                 found = self.email_index.get(self.key_for_email(raw_id))
+                return table.records.get(found) if found is not None and not archived else None
+            if id_property in self.unique_props[object_name]:
+                found = self.unique_index.get((object_name, id_property), {}).get(raw_id)
                 return table.records.get(found) if found is not None and not archived else None
             raise validation(
                 f"Unable to find unique property {id_property} on {table.type.singular}",
@@ -385,6 +397,8 @@ class CrmStore:
         now = self.now()
         created = created_at or now
         rid = record_id if record_id is not None else self.new_id()
+        # Ids only grow: a record given its id (seeded deals) moves the counter past it.
+        self._next_id = max(self._next_id, rid + 1)
         props: Props = {k: v for k, v in values.items() if v is not None}
         changes: dict[str, str | None] = dict(props)
         self._derive(object_name, {}, changes, user_edit=True)
@@ -398,6 +412,7 @@ class CrmStore:
         self.tables[object_name].add(record)
         if object_name == "contacts":
             self._index_emails(record, props)
+        self._index_unique(object_name, record)
         return record
 
     def apply(
@@ -432,10 +447,12 @@ class CrmStore:
         props[t.modified_property] = iso_ms(now)
         if object_name == "contacts":
             self._unindex_emails(record)
+        self._unindex_unique(object_name, record)
         record.properties = props
         record.touch(now)
         if object_name == "contacts":
             self._index_emails(record, props)
+        self._index_unique(object_name, record)
         self._push_version(record, self.monotonic())
 
     def _base_history(self, record: Record, name: str) -> list[tuple[str | None, str, str]]:
@@ -490,6 +507,7 @@ class CrmStore:
         now = self.now()
         if object_name == "contacts":
             self._unindex_emails(record)
+        self._unindex_unique(object_name, record)
         record.archived = True
         record.archived_at = now
         record.touch(now)
@@ -509,6 +527,51 @@ class CrmStore:
             if key in pending and pending[key] != self_id:
                 raise self.conflict(pending[key])
             pending[key] = self_id if self_id is not None else -1
+
+    # ------------------------------------------------------------------ custom unique properties
+
+    def _index_unique(self, object_name: str, record: Record) -> None:
+        for name in self.unique_props[object_name]:
+            value = record.properties.get(name)
+            if value:
+                self.unique_index.setdefault((object_name, name), {})[value] = record.id
+
+    def _unindex_unique(self, object_name: str, record: Record) -> None:
+        for name in self.unique_props[object_name]:
+            index = self.unique_index.get((object_name, name), {})
+            value = record.properties.get(name)
+            if value and index.get(value) == record.id:
+                del index[value]
+
+    def unique_holder(self, object_name: str, name: str, value: str) -> int | None:
+        """The live record holding `value` in the unique property `name`, if any."""
+        return self.unique_index.get((object_name, name), {}).get(value)
+
+    def check_unique_free(
+        self,
+        object_name: str,
+        values: Mapping[str, str | None],
+        *,
+        self_id: int | None,
+        pending: dict[tuple[str, str], int] | None = None,
+    ) -> None:
+        """409 if another live record (or an earlier input of the same batch) holds a unique value."""
+        t = self.types[object_name]
+        for name in self.unique_props[object_name]:
+            value = values.get(name)
+            if not value:
+                continue
+            holder = self.unique_holder(object_name, name, value)
+            if pending is not None and holder is None:
+                holder = pending.get((name, value))
+            if holder is not None and holder != self_id:
+                raise HubSpotError(
+                    409,
+                    f"A {t.singular} with {name} {value!r} already exists. Existing ID: {holder}",
+                    category="CONFLICT",
+                )
+            if pending is not None:
+                pending[(name, value)] = self_id if self_id is not None else -1
 
     # ------------------------------------------------------------------ merge
 
@@ -563,11 +626,54 @@ class CrmStore:
         for old in (primary.id, secondary.id):
             self.merged_into[old] = new.id
             self._move_associations("contacts", old, new.id)
+        self._recount_sales_activity(new)
         return new
 
     # ------------------------------------------------------------------ associations
 
-    def associate(self, from_type: str, from_id: int, to_type: str, to_id: int, type_id: int) -> None:
+    def associate(
+        self,
+        from_type: str,
+        from_id: int,
+        to_type: str,
+        to_id: int,
+        type_id: int,
+        *,
+        seeded: bool = False,
+        roll_up: bool = True,
+    ) -> None:
+        """Link two records both ways. A sales engagement newly linked to a contact updates the
+        contact's activity summary (while seeding: without a modification bump)."""
+        new = to_id not in self.associations.get((from_type, from_id), {}).get(to_type, {})
+        self._link_both_ways(from_type, from_id, to_type, to_id, type_id)
+        if new and roll_up:
+            self._roll_up_sales_activity(from_type, from_id, to_type, to_id, seeded=seeded)
+        if new and not seeded:
+            self._recount_deal_contacts(from_type, from_id, to_type, to_id)
+
+    def dissociate(self, from_type: str, from_id: int, to_type: str, to_id: int) -> bool:
+        """Remove every association between two records (both directions); False if there was none."""
+        forward = self.associations.get((from_type, from_id), {}).get(to_type, {})
+        backward = self.associations.get((to_type, to_id), {}).get(from_type, {})
+        found = forward.pop(to_id, None) is not None
+        found = backward.pop(from_id, None) is not None or found
+        if found:
+            self._recount_deal_contacts(from_type, from_id, to_type, to_id)
+        return found
+
+    def _recount_deal_contacts(self, from_type: str, from_id: int, to_type: str, to_id: int) -> None:
+        """HubSpot's calculated `num_associated_contacts` on a deal whose contacts changed: an internal
+        write, so the deal's hs_lastmodifieddate moves and an incremental search finds it."""
+        ends = {from_type: from_id, to_type: to_id}
+        if set(ends) != {"deals", "contacts"}:
+            return
+        deal = self.tables["deals"].records.get(ends["deals"])
+        if deal is None or deal.archived:
+            return
+        count = str(len(self.associated("deals", deal.id, "contacts")))
+        self.apply("deals", deal, {"num_associated_contacts": count}, user_edit=True, source="CALCULATED")
+
+    def _link_both_ways(self, from_type: str, from_id: int, to_type: str, to_id: int, type_id: int) -> None:
         reverse = DEFAULT_ASSOCIATION_TYPES.get((to_type, from_type), type_id)
         if DEFAULT_ASSOCIATION_TYPES.get((from_type, to_type)) != type_id:
             reverse = type_id  # labelled/custom types are stored symmetric
@@ -577,6 +683,52 @@ class CrmStore:
         self.associations.setdefault((to_type, to_id), {}).setdefault(from_type, {}).setdefault(
             from_id, set()
         ).add(reverse)
+
+    def _roll_up_sales_activity(
+        self, from_type: str, from_id: int, to_type: str, to_id: int, *, seeded: bool
+    ) -> None:
+        ends = {from_type: from_id, to_type: to_id}
+        kind = next((t for t in ends if t in SALES_ENGAGEMENT_TYPES), None)
+        if kind is None or "contacts" not in ends:
+            return
+        contact = self.tables["contacts"].records.get(ends["contacts"])
+        engagement = self.tables[kind].records.get(ends[kind])
+        if contact is None or engagement is None or contact.archived:
+            return
+        props = contact.properties
+        when = engagement.properties.get("hs_timestamp") or engagement.created_iso
+
+        def counted(name: str) -> str:
+            return str(int(float(props.get(name) or "0")) + 1)
+
+        changes: dict[str, str | None] = {
+            "notes_last_updated": max(when, props.get("notes_last_updated") or ""),
+            "num_notes": counted("num_notes"),
+        }
+        if kind in CONTACTING_ENGAGEMENT_TYPES:
+            changes["notes_last_contacted"] = max(when, props.get("notes_last_contacted") or "")
+            changes["num_contacted_notes"] = counted("num_contacted_notes")
+        if seeded:
+            self.amend_seeded(contact, {k: v for k, v in changes.items() if v is not None})
+        else:
+            self.apply("contacts", contact, changes, user_edit=True, source="CALCULATED")
+
+    def _recount_sales_activity(self, contact: Record) -> None:
+        """The activity summary of a contact from every engagement linked to it (after a merge)."""
+        last: dict[str, str] = {}
+        counts = {"num_notes": 0, "num_contacted_notes": 0}
+        for kind in sorted(SALES_ENGAGEMENT_TYPES):
+            for engagement_id, _ in self.associated("contacts", contact.id, kind):
+                engagement = self.tables[kind].records[engagement_id]
+                when = engagement.properties.get("hs_timestamp") or engagement.created_iso
+                last["notes_last_updated"] = max(when, last.get("notes_last_updated", ""))
+                counts["num_notes"] += 1
+                if kind in CONTACTING_ENGAGEMENT_TYPES:
+                    last["notes_last_contacted"] = max(when, last.get("notes_last_contacted", ""))
+                    counts["num_contacted_notes"] += 1
+        if counts["num_notes"]:
+            changes: dict[str, str | None] = {**last, **{k: str(v) for k, v in counts.items()}}
+            self.apply("contacts", contact, changes, user_edit=True, source="CALCULATED")
 
     def associated(self, from_type: str, from_id: int, to_type: str) -> list[tuple[int, list[int]]]:
         """Live associated records of `to_type`, in id order, with their association type ids."""
@@ -593,7 +745,8 @@ class CrmStore:
         for to_type, targets in links.items():
             for to_id, type_ids in targets.items():
                 for type_id in type_ids:
-                    self.associate(object_name, new_id, to_type, to_id, type_id)
+                    # The merge recounts the survivor's activity summary once every link has moved.
+                    self.associate(object_name, new_id, to_type, to_id, type_id, roll_up=False)
                 back = self.associations.get((to_type, to_id), {}).get(object_name, {})
                 back.pop(old_id, None)
 

@@ -165,11 +165,12 @@ def convert_lead(org: SalesforceOrg, lead_id: str, options: Mapping[str, Any]) -
                     "creating the contact role",
                 )
             # Activities and campaign memberships follow the person to the new Contact.
-            for task in list(org.store.tables["Task"].values()):
-                if task.get("WhoId") == lead["Id"] and not task.get("IsDeleted"):
-                    moved = dict(task, WhoId=contact_id)
-                    org.writer.touch_fields(org.schema.objects["Task"], moved, user_id)
-                    org.store.put("Task", moved)
+            for activity_object in ("Task", "Event"):
+                for task in list(org.store.tables[activity_object].values()):
+                    if task.get("WhoId") == lead["Id"] and not task.get("IsDeleted"):
+                        moved = dict(task, WhoId=contact_id)
+                        org.writer.touch_fields(org.schema.objects[activity_object], moved, user_id)
+                        org.store.put(activity_object, moved)
             for member in list(org.store.tables["CampaignMember"].values()):
                 if (
                     member.get("LeadId") == lead["Id"]
@@ -267,12 +268,14 @@ _RATINGS = ("Hot", "Warm", "Cold")
 
 
 def simulate_activity(org: SalesforceOrg, options: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Reps and the platform at work, deterministically: edits, new leads, conversions, deletes, touches.
+    """Reps and the platform at work, deterministically: edits, new leads, conversions, deletes, touches,
+    and sales activities (a rep logs a call, an email or a meeting on a live Lead or Contact).
 
-    Options (counts, all optional): edits, new_leads, conversions, deletes, touches; `seed` picks the dice
-    (default: the org seed and how many batches ran before)."""
+    Options (counts, all optional): edits, new_leads, conversions, deletes, touches, activities; `seed`
+    picks the dice (default: the org seed and how many batches ran before)."""
     counts = {
-        name: options.get(name, 0) for name in ("edits", "new_leads", "conversions", "deletes", "touches")
+        name: options.get(name, 0)
+        for name in ("edits", "new_leads", "conversions", "deletes", "touches", "activities")
     }
     for name, count in counts.items():
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
@@ -281,7 +284,14 @@ def simulate_activity(org: SalesforceOrg, options: Mapping[str, Any]) -> dict[st
     rng = random.Random(f"{options.get('seed', org.seed)}:activity:{org.activity_batches}")
     users = sorted(u["Id"] for u in org.store.tables["User"].values() if u["Id"] != org.api_user_id)
     users = users or [org.api_user_id]
-    out: dict[str, list[str]] = {"edited": [], "created": [], "converted": [], "deleted": [], "touched": []}
+    out: dict[str, list[str]] = {
+        "edited": [],
+        "created": [],
+        "converted": [],
+        "deleted": [],
+        "touched": [],
+        "logged": [],
+    }
 
     def live(sobject: str) -> list[Record]:
         return [
@@ -338,4 +348,45 @@ def simulate_activity(org: SalesforceOrg, options: Mapping[str, Any]) -> dict[st
         for contact in rng.sample(contacts, min(counts["touches"], len(contacts))):
             if org.writer.system_touch("Contact", contact["Id"]):
                 out["touched"].append(contact["Id"])
+        people = live("Lead") + live("Contact")
+        for _ in range(counts["activities"] if people else 0):
+            activity = _rep_activity(org, rng, rng.choice(people))
+            if activity is not None:
+                out["logged"].append(activity)
     return out
+
+
+def _rep_activity(org: SalesforceOrg, rng: random.Random, who: Record) -> str | None:
+    """A rep logs a call, a 1:1 email or a meeting that starts now on `who`; the new record's id."""
+    rep = who.get("OwnerId") or org.api_user_id
+    now = org.clock.now()
+    roll = rng.random()
+    sobject = "Task"
+    values: dict[str, Any] = {
+        "WhoId": who["Id"],
+        "OwnerId": rep,
+        "Status": "Completed",
+        "ActivityDate": now.date().isoformat(),
+    }
+    if roll < 0.45:
+        values.update(
+            Subject="Call",
+            TaskSubtype="Call",
+            CallType="Outbound",
+            CallDurationInSeconds=rng.choice((0, 45, 120, 300)),
+            CallDisposition=rng.choice(("Connected", "Left voicemail", "No answer")),
+        )
+    elif roll < 0.8:
+        values.update(Subject="Email: Following up", TaskSubtype="Email")
+    else:
+        sobject = "Event"
+        values = {
+            "WhoId": who["Id"],
+            "OwnerId": rep,
+            "Subject": "Product demo",
+            "Type": "Meeting",
+            "StartDateTime": sf_datetime(now),
+            "DurationInMinutes": rng.choice((30, 45, 60)),
+        }
+    result = org.writer.create(sobject, values, WriteContext(rep, True))
+    return result.id if result.success else None

@@ -94,6 +94,15 @@ def sandbox_routes(org: SalesforceOrg) -> list[Route]:
             body.get("user_id"),
         )
 
+    def move_opportunity(request: Request, body: dict[str, Any]) -> Any:
+        # A rep moves the deal in the UI; the platform derives IsClosed/IsWon and writes its history.
+        stage = body.get("stage")
+        if not isinstance(stage, str) or not stage:
+            raise ApiError(400, "INVALID_OPTION", "stage (a StageName value) is required")
+        return actions.edit_as_user(
+            org, "Opportunity", request.path_params["record_id"], {"StageName": stage}, body.get("user_id")
+        )
+
     def touch(request: Request, body: dict[str, Any]) -> Any:
         return actions.system_touch(
             org, request.path_params["sobject"], [str(i) for i in body.get("ids") or []]
@@ -145,6 +154,7 @@ def sandbox_routes(org: SalesforceOrg) -> list[Route]:
         route("/merge", merge),
         route("/records/{sobject}/{record_id}/edit", edit),
         route("/records/{sobject}/touch", touch),
+        route("/opportunities/{record_id}/stage", move_opportunity),
         route("/records/lock", lock),
         route("/activity", activity),
         route("/sessions/expire", expire),

@@ -471,6 +471,38 @@ def _opportunity_contact_role() -> list[FieldDef]:
     ]
 
 
+def _opportunity_history() -> list[FieldDef]:
+    """A row the platform writes when an Opportunity is created and whenever its stage, amount, close
+    date or probability changes: the stage history. Read-only through the API."""
+    system = _system_fields(owner=False)
+    return [
+        _ro("Id", "id", nillable=False, defaulted_on_create=True),
+        _ro(
+            "OpportunityId",
+            "reference",
+            nillable=False,
+            reference_to=("Opportunity",),
+            relationship_name="Opportunity",
+            label="Opportunity ID",
+        ),
+        *system[1:3],
+        _ro("StageName", "picklist", 255, picklist=tuple(OPPORTUNITY_STAGES), label="Stage"),
+        _ro("Amount", "currency", precision=18, scale=2),
+        _ro("ExpectedRevenue", "currency", precision=18, scale=2, label="Expected Revenue"),
+        _ro("CloseDate", "date"),
+        _ro("Probability", "percent", precision=3, scale=0, label="Probability (%)"),
+        _ro(
+            "ForecastCategory",
+            "picklist",
+            40,
+            picklist=("Omitted", "Pipeline", "BestCase", "Forecast", "Closed"),
+            label="Forecast Category",
+        ),
+        system[0],
+        system[5],
+    ]
+
+
 def _task() -> list[FieldDef]:
     return [
         _f("Id", "id", createable=False, updateable=False, nillable=False, defaulted_on_create=True),
@@ -529,6 +561,53 @@ def _task() -> list[FieldDef]:
             unique=True,
             label="HubSpot Engagement ID",
         ),
+    ]
+
+
+def _event() -> list[FieldDef]:
+    """A calendar event (a meeting): times as either start and end or start and duration."""
+    return [
+        _f("Id", "id", createable=False, updateable=False, nillable=False, defaulted_on_create=True),
+        _ref("WhoId", ("Contact", "Lead"), "Who", label="Name ID"),
+        _ref("WhatId", ("Account", "Opportunity", "Campaign"), "What", label="Related To ID"),
+        _f("Subject", "combobox", 255),
+        _f("Location", "string", 255),
+        _f(
+            "IsAllDayEvent",
+            "boolean",
+            nillable=False,
+            defaulted_on_create=True,
+            default_value=False,
+            label="All-Day Event",
+        ),
+        _f("ActivityDateTime", "datetime", label="Due Date Time"),
+        _f("ActivityDate", "date", label="Due Date Only"),
+        _f("DurationInMinutes", "int", precision=8, label="Duration"),
+        _f("StartDateTime", "datetime", label="Start Date Time"),
+        _f("EndDateTime", "datetime", label="End Date Time"),
+        _f("Description", "textarea", 32000),
+        *_system_fields(owner=True)[6:],
+        _pick("Type", ("Call", "Email", "Meeting", "Other")),
+        _pick("ShowAs", ("Busy", "OutOfOffice", "Free"), defaulted_on_create=True, default_value="Busy"),
+        _f(
+            "IsPrivate",
+            "boolean",
+            nillable=False,
+            defaulted_on_create=True,
+            default_value=False,
+            label="Private",
+        ),
+        _f(
+            "EventSubtype",
+            "picklist",
+            40,
+            picklist=("Event",),
+            restricted=True,
+            updateable=False,
+            defaulted_on_create=True,
+            default_value="Event",
+        ),
+        *_system_fields(owner=False),
     ]
 
 
@@ -656,12 +735,25 @@ _OBJECTS: tuple[tuple[str, str, str, str, bool, Any], ...] = (
         False,
         _opportunity_contact_role,
     ),
+    (
+        "OpportunityHistory",
+        "Opportunity History",
+        "Opportunity History",
+        "008",
+        False,
+        _opportunity_history,
+    ),
     ("Task", "Task", "Tasks", "00T", True, _task),
+    ("Event", "Event", "Events", "00U", True, _event),
     ("Campaign", "Campaign", "Campaigns", "701", True, _campaign),
     ("CampaignMember", "Campaign Member", "Campaign Members", "00v", False, _campaign_member),
     ("User", "User", "Users", "005", False, _user),
     ("Organization", "Organization", "Organizations", "00D", False, _organization),
 )
+
+
+# Objects only the platform writes.
+_READ_ONLY_OBJECTS = ("Organization", "OpportunityHistory")
 
 
 @dataclass(frozen=True)
@@ -678,8 +770,11 @@ _CHILD_NAMES = {
     ("Opportunity", "AccountId"): "Opportunities",
     ("OpportunityContactRole", "OpportunityId"): "OpportunityContactRoles",
     ("OpportunityContactRole", "ContactId"): "OpportunityContactRoles",
+    ("OpportunityHistory", "OpportunityId"): "OpportunityHistories",
     ("Task", "WhoId"): "Tasks",
     ("Task", "WhatId"): "Tasks",
+    ("Event", "WhoId"): "Events",
+    ("Event", "WhatId"): "Events",
     ("CampaignMember", "CampaignId"): "CampaignMembers",
     ("CampaignMember", "LeadId"): "CampaignMembers",
     ("CampaignMember", "ContactId"): "CampaignMembers",
@@ -732,9 +827,9 @@ def build_schema() -> OrgSchema:
             key_prefix=prefix,
             fields=fields,
             has_owner=has_owner,
-            createable=name != "Organization",
-            updateable=name != "Organization",
-            deletable=name not in ("User", "Organization"),
+            createable=name not in _READ_ONLY_OBJECTS,
+            updateable=name not in _READ_ONLY_OBJECTS,
+            deletable=name not in ("User", *_READ_ONLY_OBJECTS),
             lower_names={n.lower(): n for n in fields},
             relationships={
                 f.relationship_name.lower(): f.name

@@ -1,5 +1,6 @@
 """Seeds the simulated org from the shared population: users, accounts, leads, contacts, campaigns,
-members, rep activities and opportunities, with realistic timestamps."""
+members, rep activities (Tasks and Events, from population_sales) and opportunities, with realistic
+timestamps."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.salesforce.sandbox.ids import IdGenerator
-from connectors.salesforce.sandbox.schema import INDUSTRIES, LEAD_SOURCES, OPPORTUNITY_STAGES, OrgSchema
+from connectors.salesforce.sandbox.schema import INDUSTRIES, LEAD_SOURCES, OrgSchema
+from connectors.salesforce.sandbox.seed_deals import seed_opportunities
 from connectors.salesforce.sandbox.store import OrgStore, Record, sf_datetime
+from connectors.sandbox_core.deals import build_deals
 from connectors.sandbox_core.population import Person, Population
+from connectors.sandbox_core.population_sales import SalesActivity, build_sales_activities
 
 _LEAD_STATUS = {
     "subscriber": "Open - Not Contacted",
@@ -21,10 +25,6 @@ _LEAD_STATUS = {
     "opportunity": "Working - Contacted",
     "customer": "Working - Contacted",
 }
-_CALL_RESULTS = ("Connected", "Left voicemail", "No answer", "Wrong number", "Meeting booked")
-_EMAIL_SUBJECTS = ("Following up", "Quick question", "Next steps", "Pricing details", "Intro call")
-_OPEN_STAGES = tuple(s for s, (_, closed, _, _) in OPPORTUNITY_STAGES.items() if not closed)
-_CONTACT_ROLES = ("Decision Maker", "Economic Buyer", "Evaluator", "Influencer", "Technical Buyer")
 
 
 def _blank(schema: OrgSchema, sobject: str) -> Record:
@@ -48,6 +48,8 @@ class _Seeder:
         self.owner_ids: dict[int, str] = {}
         self._blanks = {name: _blank(schema, name) for name in schema.objects}
         self._seeded_tasks: list[Record] = []
+        self.sales = build_sales_activities(population)
+        self._converted: set[int] = set()
 
     def _record(self, sobject: str, created: datetime, modified: datetime, by: str, **values: Any) -> Record:
         record = dict(self._blanks[sobject])
@@ -69,7 +71,7 @@ class _Seeder:
         if "IsDeleted" in fields:
             record["IsDeleted"] = False
         self.store.put(sobject, record)
-        if sobject == "Task":
+        if sobject in ("Task", "Event"):
             self._seeded_tasks.append(record)
         return record
 
@@ -158,15 +160,20 @@ class _Seeder:
             if not record["IsConverted"]:
                 self.memberships(campaigns, person, record, "LeadId")
                 self.activities(person, record)
-        contacts_by_account: dict[str, list[tuple[Person, Record]]] = {}
         for person, record in contacts:
-            contacts_by_account.setdefault(record["AccountId"], []).append((person, record))
-            joined = self.memberships(campaigns, person, record, "ContactId")
+            self.memberships(campaigns, person, record, "ContactId")
             self.activities(person, record)
-            if person.lifecycle in ("opportunity", "customer"):
-                self.opportunity(
-                    person, record, joined or campaigns, contacts_by_account[record["AccountId"]]
-                )
+        # Opportunities come from the deal population both simulators share (sandbox_core/deals.py).
+        seed_opportunities(
+            self._record,
+            build_deals(self.pop),
+            contacts={person.key: record for person, record in contacts},
+            campaigns={c.key: record["Id"] for c, record in zip(self.pop.campaigns, campaigns, strict=True)},
+            owners=self.owner_ids,
+            fallback_owner=self.api_user_id,
+            new_id=self.ids.new,
+            put=self.store.put,
+        )
 
     def campaigns(self) -> list[Record]:
         out: dict[int, Record] = {}
@@ -259,6 +266,7 @@ class _Seeder:
                 ConvertedAccountId=contact["AccountId"],
                 ConvertedDate=contact["CreatedDate"][:10],
             )
+            self._converted.add(person.key)
             return self._record(
                 "Lead", created - timedelta(days=3), person.created_at, self.owner(person), **values
             )
@@ -300,129 +308,68 @@ class _Seeder:
         self._seeded_tasks.clear()
 
     def _activities(self, person: Person, record: Record) -> None:
-        rng = self.rng
-        owner = record["OwnerId"]
-        if person.lifecycle in ("subscriber", "lead"):
-            count = rng.choice((0, 0, 0, 1))
-        else:
-            count = rng.randrange(1, 5)
-        for _ in range(count):
-            when = min(person.created_at + timedelta(hours=rng.randrange(1, 24 * 60)), self.now)
-            if rng.random() < 0.5:
-                self._record(
-                    "Task",
-                    when,
-                    when,
-                    owner,
-                    WhoId=record["Id"],
-                    OwnerId=owner,
-                    Subject="Call",
-                    TaskSubtype="Call",
-                    Type="Call",
-                    Status="Completed",
-                    IsClosed=True,
-                    Priority="Normal",
-                    ActivityDate=when.date().isoformat(),
-                    CallType="Outbound",
-                    CallDurationInSeconds=rng.choice((0, 0, 45, 120, 300, 900)),
-                    CallDisposition=rng.choice(_CALL_RESULTS),
-                    CompletedDateTime=sf_datetime(min(when, self.now)),
-                )
-            else:
-                self._record(
-                    "Task",
-                    when,
-                    when,
-                    owner,
-                    WhoId=record["Id"],
-                    OwnerId=owner,
-                    Subject=f"Email: {rng.choice(_EMAIL_SUBJECTS)}",
-                    TaskSubtype="Email",
-                    Type="Email",
-                    Status="Completed",
-                    IsClosed=True,
-                    Priority="Normal",
-                    ActivityDate=when.date().isoformat(),
-                    CompletedDateTime=sf_datetime(min(when, self.now)),
-                )
-        if rng.random() < 0.15:
-            # An automated send logged by the integration user, not a rep.
-            when = min(person.created_at + timedelta(hours=rng.randrange(1, 24 * 90)), self.now)
-            self._record(
-                "Task",
-                when,
-                when,
-                self.api_user_id,
-                WhoId=record["Id"],
-                OwnerId=owner,
-                Subject="Email: Monthly Newsletter",
-                TaskSubtype="ListEmail",
-                Type="Email",
-                Status="Completed",
-                IsClosed=True,
-                Priority="Normal",
-                ActivityDate=when.date().isoformat(),
-                CompletedDateTime=sf_datetime(min(when, self.now)),
-            )
+        """The person's seeded sales activity that belongs on this record (population_sales)."""
+        on_lead_record = record["Id"].startswith("00Q")
+        for activity in self.sales.of(person.key, "salesforce"):
+            # A person who is both: activity on the Lead moved to the Contact if the Lead was converted.
+            if person.in_salesforce == "both":
+                wanted_lead = activity.on_lead and person.key not in self._converted
+                if wanted_lead != on_lead_record:
+                    continue
+            self._activity(activity, record)
 
-    def opportunity(
-        self,
-        person: Person,
-        contact: Record,
-        campaigns: list[Record],
-        colleagues: list[tuple[Person, Record]],
-    ) -> None:
-        rng = self.rng
-        created = person.created_at + timedelta(days=rng.randrange(5, 60))
-        if person.lifecycle == "customer":
-            stage = "Closed Won" if rng.random() < 0.85 else "Closed Lost"
-        else:
-            stage = rng.choice(_OPEN_STAGES) if rng.random() < 0.8 else "Closed Lost"
-        probability, closed, won, forecast = OPPORTUNITY_STAGES[stage]
-        close = created + timedelta(days=rng.randrange(14, 120))
-        campaign = rng.choice(campaigns) if campaigns and rng.random() < 0.8 else None
-        opp = self._record(
-            "Opportunity",
-            created,
-            self._modified(created),
-            contact["OwnerId"],
-            AccountId=contact["AccountId"],
-            Name=f"{person.company} - {rng.choice(('New Business', 'Expansion', 'Renewal'))}",
-            StageName=stage,
-            Amount=float(rng.randrange(5, 200) * 500),
-            Probability=probability,
-            IsClosed=closed,
-            IsWon=won,
-            ForecastCategoryName=forecast,
-            CloseDate=close.date().isoformat(),
-            CampaignId=campaign["Id"] if campaign else None,
-            ContactId=contact["Id"],
-            OwnerId=contact["OwnerId"],
-            Type="New Customer",
-            LeadSource=contact["LeadSource"],
-        )
-        self._record(
-            "OpportunityContactRole",
-            created,
-            created,
-            contact["OwnerId"],
-            OpportunityId=opp["Id"],
-            ContactId=contact["Id"],
-            Role="Decision Maker",
-            IsPrimary=True,
-        )
-        others = [r for p, r in colleagues if r["Id"] != contact["Id"]]
-        for other in rng.sample(others, min(len(others), rng.choice((0, 1, 2)))):
+    def _activity(self, activity: SalesActivity, record: Record) -> None:
+        when = activity.at
+        rep = self.owner_ids.get(activity.owner_key) or self.api_user_id
+        common: dict[str, Any] = {
+            "WhoId": record["Id"],
+            "Subject": activity.subject,
+            "ActivityDate": when.date().isoformat(),
+        }
+        if activity.kind == "meeting":
+            minutes = (activity.duration_seconds or 1800) // 60
             self._record(
-                "OpportunityContactRole",
-                created,
-                created,
-                contact["OwnerId"],
-                OpportunityId=opp["Id"],
-                ContactId=other["Id"],
-                Role=rng.choice(_CONTACT_ROLES),
-                IsPrimary=False,
+                "Event",
+                when - timedelta(days=2),
+                when - timedelta(days=2),
+                rep,
+                **common,
+                OwnerId=rep,
+                Type="Meeting",
+                StartDateTime=sf_datetime(when),
+                ActivityDateTime=sf_datetime(when),
+                EndDateTime=sf_datetime(when + timedelta(minutes=minutes)),
+                DurationInMinutes=minutes,
+                Location="Video call",
             )
+            return
+        task: dict[str, Any] = {
+            **common,
+            "Status": "Completed",
+            "IsClosed": True,
+            "Priority": "Normal",
+            "CompletedDateTime": sf_datetime(when),
+        }
+        creator = rep
+        if activity.kind == "call":
+            task.update(
+                TaskSubtype="Call",
+                Type="Call",
+                CallType="Inbound" if activity.direction == "inbound" else "Outbound",
+                CallDurationInSeconds=activity.duration_seconds,
+                CallDisposition=activity.outcome,
+            )
+        elif activity.kind == "list_email":
+            # A list email the marketing platform logged for the rep; the integration user created it.
+            task.update(TaskSubtype="ListEmail", Type="Email")
+            creator = self.api_user_id
+        elif activity.kind == "auto_email":
+            # An automated send the integration user owns as well as created.
+            task.update(TaskSubtype="Email", Type="Email")
+            creator = rep = self.api_user_id
+        else:
+            task.update(TaskSubtype="Email", Type="Email")
+        self._record("Task", when, when, creator, **task, OwnerId=rep)
 
 
 def seed_org(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.salesforce.sandbox.errors import FieldError
@@ -31,9 +32,19 @@ from connectors.sandbox_core.clock import SimClock
 # Deleting a parent deletes these children (object, lookup field), like the real cascade rules.
 _CASCADE: Mapping[str, tuple[tuple[str, str], ...]] = {
     "Account": (("Contact", "AccountId"), ("Opportunity", "AccountId")),
-    "Contact": (("OpportunityContactRole", "ContactId"), ("CampaignMember", "ContactId"), ("Task", "WhoId")),
-    "Lead": (("CampaignMember", "LeadId"), ("Task", "WhoId")),
-    "Opportunity": (("OpportunityContactRole", "OpportunityId"), ("Task", "WhatId")),
+    "Contact": (
+        ("OpportunityContactRole", "ContactId"),
+        ("CampaignMember", "ContactId"),
+        ("Task", "WhoId"),
+        ("Event", "WhoId"),
+    ),
+    "Lead": (("CampaignMember", "LeadId"), ("Task", "WhoId"), ("Event", "WhoId")),
+    "Opportunity": (
+        ("OpportunityContactRole", "OpportunityId"),
+        ("OpportunityHistory", "OpportunityId"),
+        ("Task", "WhatId"),
+        ("Event", "WhatId"),
+    ),
     "Campaign": (("CampaignMember", "CampaignId"),),
 }
 
@@ -157,8 +168,10 @@ class RecordWriter:
         if conflict is not None:
             return failed(conflict)
         self.store.put(sobject, record)
-        if sobject == "Task":
+        if sobject in ("Task", "Event"):
             self._roll_up_activity(record)
+        if sobject == "Opportunity":
+            self._track_history(record, None, ctx.user_id)
         return WriteResult(record["Id"], True, (), True)
 
     # ---- update ----
@@ -201,15 +214,27 @@ class RecordWriter:
         if conflict is not None:
             return WriteResult(record_id, False, (conflict,))
         self.store.put(sobject, record)
-        if sobject == "Task":
+        if sobject in ("Task", "Event"):
             self._roll_up_activity(record)
+        if sobject == "Opportunity":
+            self._track_history(record, current, ctx.user_id)
         return WriteResult(record_id, True)
 
+    def _track_history(self, opportunity: Record, before: Record | None, user_id: str) -> None:
+        """The platform's OpportunityHistory row: on create, and when stage, amount, close date or
+        probability change (the same save, so it carries the Opportunity's new SystemModstamp)."""
+        if before is not None and all(opportunity.get(f) == before.get(f) for f in HISTORY_FIELDS):
+            return
+        self.store.put("OpportunityHistory", history_row(self.ids.new("008"), opportunity, user_id))
+
     def _roll_up_activity(self, task: Record) -> None:
-        """A completed task moves LastActivityDate on its Who and What; the platform does that as a
-        system update, so only SystemModstamp moves with it."""
+        """A completed task or a past event moves LastActivityDate on its Who and What; the platform
+        does that as a system update, so only SystemModstamp moves with it."""
         when = task.get("ActivityDate") or (task.get("CompletedDateTime") or "")[:10]
-        if not task.get("IsClosed") or not when:
+        if "EventSubtype" in task:
+            if not when or when > self.clock.now().date().isoformat():
+                return
+        elif not task.get("IsClosed") or not when:
             return
         for lookup in ("WhoId", "WhatId"):
             parent_id = task.get(lookup)
@@ -375,14 +400,29 @@ class RecordWriter:
                 record["CompletedDateTime"] = None
             if record.get("Type") is None and record.get("TaskSubtype") in ("Call", "Email"):
                 record["Type"] = record["TaskSubtype"]
+        elif name == "Event":
+            _derive_event_times(record, before)
         elif name == "CampaignMember":
-            responded = record.get("Status") in RESPONDED_MEMBER_STATUSES
-            record["HasResponded"] = responded or bool(before and before.get("HasResponded"))
+            # The status implies the flag (it follows every status change); the date of the first
+            # responded status stays.
+            record["HasResponded"] = record.get("Status") in RESPONDED_MEMBER_STATUSES
             if record["HasResponded"] and not record.get("FirstRespondedDate"):
                 record["FirstRespondedDate"] = (record.get("LastModifiedDate") or "")[:10] or None
 
     def _rules(self, obj: ObjectDef, record: Record) -> FieldError | None:
-        """The org's validation rules (switchable): a lead closed as not converted needs a reason."""
+        """The org's validation rules (switchable): a lead closed as not converted needs a reason.
+        An event needs a start and an end (or a duration), like every org."""
+        if obj.name == "Event":
+            # All-day events get both from ActivityDate (see _derive_event_times).
+            missing = [name for name in ("ActivityDateTime", "DurationInMinutes") if record.get(name) is None]
+            if missing:
+                return required_error(missing)
+            if (record.get("DurationInMinutes") or 0) < 0:
+                return FieldError(
+                    "FIELD_INTEGRITY_EXCEPTION",
+                    "End Date Time cannot be earlier than Start Date Time",
+                    ("EndDateTime",),
+                )
         if (
             self._settings().disqualification_rule
             and obj.name == "Lead"
@@ -474,3 +514,60 @@ class RecordWriter:
                     ),
                 )
         return None
+
+
+# Changes to these Opportunity fields write an OpportunityHistory row.
+HISTORY_FIELDS = ("StageName", "Amount", "CloseDate", "Probability")
+
+
+def history_row(row_id: str, opportunity: Record, user_id: str) -> Record:
+    """One OpportunityHistory row for the Opportunity as it is now, stamped with its SystemModstamp."""
+    stage = OPPORTUNITY_STAGES.get(opportunity.get("StageName") or "")
+    probability = opportunity.get("Probability")
+    amount = opportunity.get("Amount")
+    expected = amount * probability / 100 if amount is not None and probability is not None else None
+    stamp = opportunity.get("SystemModstamp")
+    return {
+        "Id": row_id,
+        "OpportunityId": opportunity["Id"],
+        "CreatedDate": stamp,
+        "CreatedById": user_id,
+        "StageName": opportunity.get("StageName"),
+        "Amount": amount,
+        "ExpectedRevenue": expected,
+        "CloseDate": opportunity.get("CloseDate"),
+        "Probability": probability,
+        # Forecast categories are spelled without spaces here (BestCase), unlike ForecastCategoryName.
+        "ForecastCategory": (stage[3] if stage else None),
+        "IsDeleted": False,
+        "SystemModstamp": stamp,
+    }
+
+
+def _derive_event_times(record: Record, before: Record | None) -> None:
+    """An event's times as the platform completes them: start and ActivityDateTime are one instant,
+    the end follows from the duration or the duration from the end (whichever the write changed)."""
+    start = record.get("StartDateTime") or record.get("ActivityDateTime")
+    if before is not None and record.get("ActivityDateTime") != before.get("ActivityDateTime"):
+        start = record.get("ActivityDateTime")
+    if record.get("IsAllDayEvent") and not start and record.get("ActivityDate"):
+        start = f"{record['ActivityDate']}T00:00:00.000+0000"
+    if not start:
+        return
+    record["StartDateTime"] = record["ActivityDateTime"] = start
+    begins = _parse_sf(start)
+    end_changed = before is None or record.get("EndDateTime") != before.get("EndDateTime")
+    duration = record.get("DurationInMinutes")
+    if record.get("IsAllDayEvent"):
+        duration = 1440
+    elif record.get("EndDateTime") and (end_changed or duration is None):
+        duration = int((_parse_sf(record["EndDateTime"]) - begins).total_seconds() // 60)
+    if duration is None:
+        return
+    record["DurationInMinutes"] = duration
+    record["EndDateTime"] = sf_datetime(begins + timedelta(minutes=duration))
+    record["ActivityDate"] = start[:10]
+
+
+def _parse_sf(text: str) -> datetime:
+    return datetime.fromisoformat(text)

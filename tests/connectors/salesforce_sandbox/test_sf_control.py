@@ -234,13 +234,15 @@ def test_logging_a_completed_task_rolls_up_last_activity_as_a_system_update(fres
 
 def test_seeded_people_with_activities_have_a_last_activity_date(sf: Salesforce) -> None:
     rows = sf.query_all(
-        f"SELECT Id, LastActivityDate, (SELECT ActivityDate FROM Tasks) FROM Contact "
-        f"WHERE CreatedById != '{API_USER_ID}'"
+        f"SELECT Id, LastActivityDate, (SELECT ActivityDate FROM Tasks), (SELECT ActivityDate FROM Events) "
+        f"FROM Contact WHERE CreatedById != '{API_USER_ID}'"
     )["records"]
-    with_tasks = [r for r in rows if r["Tasks"]]
-    assert with_tasks
-    for row in with_tasks:
-        assert row["LastActivityDate"] == max(t["ActivityDate"] for t in row["Tasks"]["records"])
+    with_activities = [r for r in rows if r["Tasks"] or r["Events"]]
+    assert with_activities and any(r["Events"] for r in rows)
+    for row in with_activities:
+        children = [(row[key] or {}).get("records", ()) for key in ("Tasks", "Events")]
+        dates = [a["ActivityDate"] for records in children for a in records]
+        assert row["LastActivityDate"] == max(dates)
 
 
 def test_simulated_activity_produces_an_incremental_change_stream(fresh: SalesforceSandbox) -> None:

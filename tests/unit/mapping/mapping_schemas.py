@@ -42,6 +42,14 @@ SOURCES = (
     "PAID_SOCIAL",
 )
 LEAD_SOURCE = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other")
+DISQUALIFICATION_REASONS = (
+    "No Budget",
+    "No Authority",
+    "No Need",
+    "Bad Timing",
+    "Competitor",
+    "Unresponsive",
+)
 
 
 def spec(name: str, type_: FieldType = FieldType.STRING, **kw: object) -> FieldSpec:
@@ -74,6 +82,13 @@ def hubspot_contacts() -> ObjectSchema:
             picklist=("Hot", "Warm", "Cold"),
             restricted_picklist=True,
         ),
+        spec("salesforce_lead_status", FieldType.ENUM, picklist=LEAD_STATUS, restricted_picklist=True),
+        spec(
+            "salesforce_disqualification_reason",
+            FieldType.ENUM,
+            picklist=DISQUALIFICATION_REASONS,
+            restricted_picklist=True,
+        ),
         spec(
             "hs_analytics_source",
             FieldType.ENUM,
@@ -103,6 +118,12 @@ def salesforce_lead() -> ObjectSchema:
         spec("HasOptedOutOfEmail", FieldType.BOOL),
         spec("OwnerId", FieldType.REFERENCE),
         spec("Rating", FieldType.ENUM, picklist=("Hot", "Warm", "Cold")),
+        spec(
+            "Disqualification_Reason__c",
+            FieldType.ENUM,
+            picklist=DISQUALIFICATION_REASONS,
+            restricted_picklist=True,
+        ),
         spec("LeadSource", FieldType.ENUM, picklist=LEAD_SOURCE),
         spec("IsConverted", FieldType.BOOL, updateable=False),
         spec("ConvertedDate", FieldType.DATE, updateable=False, createable=False),
