@@ -1,9 +1,11 @@
-"""`syncd demo`: the whole contact sync against the sandbox simulators, on a local SQLite store.
+"""`syncd demo`: syncd end to end against the sandbox simulators, on a local SQLite store.
 
-Starts both simulators seeded with realistic data (duplicates, case variants, invalid emails),
-runs a first sync, proves the next cycle writes nothing, makes an edit on each side and shows
-each crossing once — printing per system what was created, updated, left unchanged and
-quarantined (with reasons), and the API calls every step cost.
+Starts both simulators seeded with realistic data (duplicates, case variants, invalid emails, a
+quarter of marketing and sales activity, deals and campaigns), runs a first contact sync, proves the
+next cycle writes nothing, makes an edit on each side and shows each crossing once — printing per
+system what was created, updated, left unchanged and quarantined (with reasons), and the API calls
+every step cost. Then every flow of the closed loop runs in one cycle, and again to show it writes
+nothing twice.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from connectors.salesforce.settings import PasswordLogin, SalesforceSettings
 from connectors.sandbox_core.server import make_tls
 from syncd.budget import ApiBudget, DailyAllowance
 from syncd.cli.compose import Runtime, contact_flow
+from syncd.cli.demo_loop import run_closed_loop
 from syncd.engine.runs import RunSummary
 from syncd.mapping.defaults import default_mapping
 from syncd.store.db import make_engine
@@ -87,7 +90,7 @@ def _control(base_url: str, path: str, body: dict[str, Any], *, verify: str | bo
 
 
 @click.command()
-@click.option("--contacts", default=2000, show_default=True, help="People to seed in the simulators.")
+@click.option("--contacts", default=1000, show_default=True, help="People to seed in the simulators.")
 @click.option(
     "--seed", default=1, show_default=True, help="Seed of the simulated data (same seed, same data)."
 )
@@ -135,6 +138,8 @@ def demo(contacts: int, seed: int, store_url: str | None) -> None:
             _report_store(runtime)
             if first.status != "succeeded":
                 raise click.ClickException(f"the first sync did not complete: {first.error}")
+            if not run_closed_loop(runtime, salesforce.instance_url):
+                raise click.ClickException("a closed-loop flow did not complete: `syncd status` shows why")
 
 
 def _edit_both_sides(boxes: _Sandboxes, runtime: Runtime) -> None:

@@ -185,7 +185,8 @@ run_syncd demo -- demo --contacts 200
 expect_status demo 0 "syncd demo"
 expect_text demo.out "1. First sync, both ways" "syncd demo"
 expect_text demo.out "0 writes (nothing changed, nothing echoed)" "syncd demo"
-ok "$(grep -F "Next cycle" "$WORK/demo.out")"
+expect_text demo.out "5. Next cycle of every flow: 0 writes" "syncd demo (the closed loop)"
+ok "$(grep -F "Next cycle" "$WORK/demo.out" | tr '\n' ' ')"
 
 say "SIGTERM (podman stop) ends a long-running command cleanly"
 podman_ run -d --name "$SERVE_NAME" --network=host "$IMAGE" sandbox serve --contacts 50 \
