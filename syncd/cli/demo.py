@@ -31,6 +31,8 @@ from connectors.sandbox_core.server import make_tls
 from syncd.budget import ApiBudget, DailyAllowance
 from syncd.cli.compose import Runtime, contact_flow
 from syncd.cli.demo_loop import run_closed_loop
+from syncd.core.lifecycle import LifecycleSettings
+from syncd.engine.contacts import FlowSettings
 from syncd.engine.runs import RunSummary
 from syncd.mapping.defaults import default_mapping
 from syncd.store.db import make_engine
@@ -113,7 +115,9 @@ def demo(contacts: int, seed: int, store_url: str | None) -> None:
         boxes = _Sandboxes(hubspot, salesforce)
         upgrade(store_url)
         with _runtime(boxes, store_url) as runtime:
-            flow = contact_flow(runtime, default_mapping("contacts"))
+            flow = contact_flow(
+                runtime, default_mapping("contacts"), settings=FlowSettings(lifecycle=LifecycleSettings())
+            )
             click.echo(f"Store: {store_url}\n")
 
             started = time.monotonic()

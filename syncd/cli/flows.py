@@ -20,6 +20,7 @@ from syncd.config.flows import (
     DealsFlowConfig,
     EngagementsFlowConfig,
 )
+from syncd.core.lifecycle import LifecycleSettings
 from syncd.engine import Flow
 from syncd.engine.contacts import FlowSettings
 from syncd.engine.engagements import EngagementSettings, Taxonomy
@@ -33,7 +34,9 @@ FlowBuilder = Callable[[Runtime, str, FlowConfig, bool], Flow]
 def _contacts(runtime: Runtime, name: str, flow: FlowConfig, dry_run: bool) -> Flow:
     assert isinstance(flow, MappedFlowConfig)
     mapping = flow.mapping or default_mapping(name)
-    return contact_flow(runtime, mapping, settings=FlowSettings(dry_run=dry_run), clock=runtime.clock)
+    lifecycle = runtime.config.lifecycle.settings() if runtime.config is not None else LifecycleSettings()
+    settings = FlowSettings(dry_run=dry_run, lifecycle=lifecycle)
+    return contact_flow(runtime, mapping, settings=settings, clock=runtime.clock)
 
 
 def _engagements(runtime: Runtime, name: str, flow: FlowConfig, dry_run: bool) -> Flow:

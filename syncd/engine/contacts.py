@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from syncd.connector import (
     Connector,
@@ -31,11 +31,13 @@ from syncd.connector import (
     WriteResult,
 )
 from syncd.core.issues import RecordRef
+from syncd.core.lifecycle import LifecycleSettings, Observation, lifecycle_fields, observe
 from syncd.core.match import IdentityLink, MatchPolicy
 from syncd.core.normalize import NormalizedRecord, canonical_email, normalize_record
 from syncd.core.resolve import FieldBase, FieldPlan
 from syncd.core.rules import Side
 from syncd.engine import StopSignal
+from syncd.engine.lifecycle_store import record_lifecycle
 from syncd.engine.plan import PageInput, PagePlan, SideSpec, finish, plan_page, quarantine_counts
 from syncd.engine.runs import RunSummary, recorded_run
 from syncd.engine.state import CursorMove, Link, StoredCursor, SyncState, person_key
@@ -69,6 +71,8 @@ class FlowSettings:
     # are filled; or until `unit_read_limit` records were read, which bounds what a crash replays.
     unit_size: int = 2000
     unit_read_limit: int = 20_000
+    # Funnel stages recorded from what the pulls read anyway (no extra call); None: not recorded.
+    lifecycle: LifecycleSettings | None = None
 
     def __post_init__(self) -> None:
         if self.unit_size < 1 or self.unit_read_limit < 1:
@@ -88,6 +92,9 @@ class _Unit:
     read: int
     excluded: int  # left out by the mapping's include conditions
     unchanged: int  # linked records whose every mapped value equals its base
+    # Every record the unit's pages read, for lifecycle (records in step included: a stage date is
+    # rarely a mapped field).
+    observed: tuple[Observation, ...] = ()
 
 
 def resume_point(stored: StoredCursor | None, lag: timedelta) -> Cursor | None:
@@ -174,6 +181,8 @@ class ContactFlow:
         plans = self._plans.values() if side.side is Side.MARKETING else [self._plans.get(obj, ())]
         names = {plan.field_on(side.side) for group in plans for plan in group}
         names.add(side.email_field[obj])
+        if self._settings.lifecycle is not None:
+            names.update(lifecycle_fields(self._settings.lifecycle, side.system, obj))
         return sorted(names)
 
     # --- a run --------------------------------------------------------------------------
@@ -295,7 +304,10 @@ class ContactFlow:
         cursor: Cursor | None = None
         committed: Cursor | None = None  # the cursor the last unit handed out moves to
         pages_read = read = excluded = unchanged = 0
+        observed: list[Observation] = []
         for page in pages:
+            if self._settings.lifecycle is not None:
+                observed.extend(observe(leg.source.system, page.records))
             live, left_out = self._screen(leg, obj, page.records)
             links = self._state.links_by_external_id(leg.source.system, [r.ref.id for r in live])
             bases = self._bases({link.person_id for link in links.values()})
@@ -321,11 +333,13 @@ class ContactFlow:
                     yield _Unit(tuple(records[start:end]), committed, 0, 0, 0, 0)
                 work = {r.ref.id: r for r in records[bounds[-2] :]}
             if len(work) >= size or read >= limit or stop.is_set():
-                yield _Unit(tuple(work.values()), cursor, pages_read, read, excluded, unchanged)
+                yield _Unit(
+                    tuple(work.values()), cursor, pages_read, read, excluded, unchanged, tuple(observed)
+                )
                 committed = cursor
-                work, pages_read, read, excluded, unchanged = {}, 0, 0, 0, 0
+                work, pages_read, read, excluded, unchanged, observed = {}, 0, 0, 0, 0, []
         if pages_read and cursor is not None:
-            yield _Unit(tuple(work.values()), cursor, pages_read, read, excluded, unchanged)
+            yield _Unit(tuple(work.values()), cursor, pages_read, read, excluded, unchanged, tuple(observed))
 
     def _loose_unit(self, leg: _Leg, obj: str, records: Sequence[RemoteRecord]) -> _Unit:
         """Records read outside a pull (resync, retries): one unit that moves no cursor."""
@@ -464,7 +478,21 @@ class ContactFlow:
             summary.add(key, n)
         if move_cursor and unit.cursor is not None:
             record.cursor = CursorMove(source.system, obj, unit.cursor, observed_at=pulled_at)
+        if unit.observed and self._settings.lifecycle is not None:
+            record.also.append(self._lifecycle_write(unit.observed, self._settings.lifecycle, summary))
         self._state.record_page(summary.run_id or 0, record, self._clock())
+
+    def _lifecycle_write(
+        self, observed: tuple[Observation, ...], settings: LifecycleSettings, summary: RunSummary
+    ) -> Callable[[Connection], None]:
+        """The unit's lifecycle stages, written in its transaction once its new links exist."""
+
+        def write(connection: Connection) -> None:
+            written = record_lifecycle(connection, observed, settings, self._clock())
+            summary.add("lifecycle.entered", written.inserted)
+            summary.add("lifecycle.moved_earlier", written.moved_earlier)
+
+        return write
 
     def _bases(self, person_ids: Iterable[int]) -> dict[int, dict[str, FieldBase]]:
         stored = self._state.bases(person_key(p) for p in person_ids)

@@ -3,22 +3,39 @@
 Reads happen before a page is pushed; everything a page changes is written by
 `record_page` in ONE transaction together with the cursor, so a crash either keeps the
 whole page (and its cursor) or none of it, and the replay converges.
+
+The store is read and written with Core statements, a few per table per page (set-based
+lookups in chunks, one executemany per INSERT/UPDATE), never through ORM objects: a page's
+work and memory are bounded by the page, not by how many people the store holds.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from itertools import islice
+from typing import Any, TypeAlias, TypeVar
 
-from sqlalchemy import Engine, delete, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Executable,
+    Integer,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from syncd.connector import Cursor as ConnectorCursor
 from syncd.errors import IssueCategory
-from syncd.store.models import Cursor, FieldState, Identity, Issue, Person, Run, SyncLog
+from syncd.store.models import Base, Cursor, FieldState, Identity, Issue, Person, Run, SyncLog
 
 
 @dataclass(frozen=True)
@@ -125,6 +142,8 @@ class PageRecord:
     # (system, record_key) of records that synced cleanly: their open issues are closed (except
     # duplicate and ambiguous-match issues, which other records sharing the email raised).
     cleared: list[tuple[str, str]] = field(default_factory=list)
+    # More of the page's writes, made in its transaction after its links (e.g. lifecycle stages).
+    also: list[Callable[[Connection], None]] = field(default_factory=list)
     cursor: CursorMove | None = None
 
 
@@ -138,13 +157,105 @@ def person_key(person_id: int) -> str:
     return f"person:{person_id}"
 
 
+# One encoder for every value: `json.dumps` with options builds a new encoder per call.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, default=str, separators=(",", ":"))
+
+
 def encode_value(value: Any) -> str:
     """Canonical JSON of a field value, so equal values always compare equal as stored text."""
-    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+    return _CANONICAL_JSON.encode(value)
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+_PEOPLE = _table(Person)
+_IDENTITIES = _table(Identity)
+_BASES = _table(FieldState)
+_CURSORS = _table(Cursor)
+_RUNS = _table(Run)
+_LOG = _table(SyncLog)
+_ISSUES = _table(Issue)
+
+# Keys per `IN (...)` lookup: far below every backend's bound-parameter limit.
+_CHUNK = 500
+# Rows per executemany: a page's parameter sets are built and sent a batch at a time, so a large
+# page (2,000 records, ~30,000 bases) never holds them all at once.
+_BATCH = 1000
+
+# What the page-transaction helpers below write through: the connection of a page transaction, or
+# the Session of one (both run Core statements as they are, with no ORM bookkeeping).
+Executor: TypeAlias = Connection | Session
+
+# Statements run once per page with one parameter set per row (executemany). Bound names differ
+# from column names: SQLAlchemy reserves those for the SET / VALUES clauses.
+_RENAME_PERSON = (
+    update(_PEOPLE)
+    .where(_PEOPLE.c.id == bindparam("b_person_id"))
+    .values(email=bindparam("b_email"), updated_at=bindparam("b_now"))
+)
+_AGE_PERSON = (
+    update(_PEOPLE)
+    .where(_PEOPLE.c.id == bindparam("b_person_id"), _PEOPLE.c.created_at > bindparam("b_created_at"))
+    .values(created_at=bindparam("b_created_at"), updated_at=bindparam("b_now"))
+)
+_RELINK = (
+    update(_IDENTITIES)
+    .where(_IDENTITIES.c.id == bindparam("b_id"))
+    .values(
+        person_id=bindparam("b_person_id"), active=True, deactivated_at=None, reason=None, replaced_by=None
+    )
+)
+_RETIRE = (
+    update(_IDENTITIES)
+    .where(
+        _IDENTITIES.c.system == bindparam("b_system"),
+        _IDENTITIES.c.object == bindparam("b_object"),
+        _IDENTITIES.c.external_id == bindparam("b_external_id"),
+        _IDENTITIES.c.active,
+    )
+    .values(
+        active=False,
+        deactivated_at=bindparam("b_now"),
+        reason=bindparam("b_reason"),
+        replaced_by=bindparam("b_replaced_by"),
+    )
+)
+_REWRITE_BASE = (
+    update(_BASES)
+    .where(
+        _BASES.c.flow == bindparam("b_flow"),
+        _BASES.c.entity_key == bindparam("b_entity_key"),
+        _BASES.c.field == bindparam("b_field"),
+    )
+    .values(value=bindparam("b_value"), synced_at=bindparam("b_now"))
+)
+_REPEAT_ISSUE = (
+    update(_ISSUES)
+    .where(_ISSUES.c.id == bindparam("b_id"))
+    .values(
+        retry_count=_ISSUES.c.retry_count + bindparam("b_times", type_=Integer),
+        last_seen_at=bindparam("b_now"),
+        message=bindparam("b_message"),
+        remote_code=bindparam("b_remote_code"),
+        remote_message=bindparam("b_remote_message"),
+        run_id=bindparam("b_run_id"),
+    )
+)
+_RESOLVE_ISSUE = (
+    update(_ISSUES)
+    .where(_ISSUES.c.id == bindparam("b_id"), _ISSUES.c.status == "open")
+    .values(status="resolved", resolved_at=bindparam("b_now"))
+)
+# A repeat without a payload keeps the one stored (what the earlier failure meant to write).
+_REPEAT_ISSUE_WITH_PAYLOAD = _REPEAT_ISSUE.values(payload=bindparam("b_payload"))
 
 
 class SyncState:
-    """Store access for one flow. Sessions are short: one per read, one per recorded page."""
+    """Store access for one flow. Connections are short: one per read, one per recorded page."""
 
     def __init__(self, engine: Engine, flow: str) -> None:
         self._engine = engine
@@ -153,101 +264,114 @@ class SyncState:
     # --- reads --------------------------------------------------------------------------
 
     def links_by_external_id(self, system: str, external_ids: Iterable[str]) -> dict[str, Link]:
-        ids = list(set(external_ids))
+        ids = sorted(set(external_ids))
+        c = _IDENTITIES.c
         found: dict[str, Link] = {}
-        with Session(self._engine) as session:
-            for chunk in chunks(ids, 500):
-                rows = session.execute(
-                    select(Identity).where(
-                        Identity.system == system, Identity.active, Identity.external_id.in_(chunk)
+        if not ids:
+            return found
+        with self._engine.connect() as conn:
+            # Naming the objects lets the lookup use the whole (system, object, external_id) key;
+            # by system alone it would read every identity of the system, on both backends.
+            objects = _objects_of(conn, system)
+            for chunk in chunks(ids, _CHUNK) if objects else ():
+                rows = conn.execute(
+                    select(c.person_id, c.system, c.object, c.external_id).where(
+                        c.system == system, c.object.in_(objects), c.external_id.in_(chunk), c.active
                     )
-                ).scalars()
-                for row in rows:
-                    found[row.external_id] = Link(row.person_id, row.system, row.object, row.external_id)
+                )
+                for person_id, system_, object_, external_id in rows:
+                    found[external_id] = Link(person_id, system_, object_, external_id)
         return found
 
     def links_by_person(self, system: str, person_ids: Iterable[int]) -> dict[int, list[Link]]:
-        ids = list(set(person_ids))
+        """Active links per person, oldest link first."""
+        rows = sorted(
+            (row_id, Link(person_id, system_, object_, external_id))
+            for row_id, person_id, system_, object_, external_id, active, _ in self._identities_of(person_ids)
+            if system_ == system and active
+        )
         found: dict[int, list[Link]] = {}
-        with Session(self._engine) as session:
-            for chunk in chunks(ids, 500):
-                rows = session.execute(
-                    select(Identity)
-                    .where(Identity.system == system, Identity.active, Identity.person_id.in_(chunk))
-                    .order_by(Identity.id)
-                ).scalars()
-                for row in rows:
-                    found.setdefault(row.person_id, []).append(
-                        Link(row.person_id, row.system, row.object, row.external_id)
-                    )
+        for _, link in rows:
+            found.setdefault(link.person_id, []).append(link)
         return found
 
     def deleted_in(self, system: str, person_ids: Iterable[int]) -> set[int]:
         """People whose record in `system` was deleted there (a tombstone) and who have no live one."""
-        ids = list(set(person_ids))
         found: set[int] = set()
-        with Session(self._engine) as session:
-            for chunk in chunks(ids, 500):
-                rows = session.execute(
-                    select(Identity.person_id, Identity.active, Identity.reason).where(
-                        Identity.system == system, Identity.person_id.in_(chunk)
+        live: set[int] = set()
+        for _, person_id, system_, _, _, active, reason in self._identities_of(person_ids):
+            if system_ != system:
+                continue
+            if active:
+                live.add(person_id)
+            elif reason == "deleted":
+                found.add(person_id)
+        return found - live
+
+    def _identities_of(
+        self, person_ids: Iterable[int]
+    ) -> list[tuple[int, int, str, str, str, bool, str | None]]:
+        """Every identity (any system, active or not) of these people: (id, person_id, system,
+        object, external_id, active, reason). Filtering by person alone keeps the lookup on the
+        person index (SQLite would otherwise scan the system's part of the unique key)."""
+        ids = sorted(set(person_ids))
+        c = _IDENTITIES.c
+        found: list[tuple[int, int, str, str, str, bool, str | None]] = []
+        with self._engine.connect() as conn:
+            for chunk in chunks(ids, _CHUNK):
+                rows = conn.execute(
+                    select(c.id, c.person_id, c.system, c.object, c.external_id, c.active, c.reason).where(
+                        c.person_id.in_(chunk)
                     )
                 )
-                live: set[int] = set()
-                for person_id, active, reason in rows:
-                    if active:
-                        live.add(person_id)
-                    elif reason == "deleted":
-                        found.add(person_id)
-                found -= live
+                found.extend(tuple(row) for row in rows)
         return found
 
     def rejected_writes(self, system: str) -> list[str]:
         """Record keys (emails) of open issues left by writes `system` refused: retried every run."""
-        with Session(self._engine) as session:
-            rows = session.execute(
-                select(Issue.record_key, Issue.payload).where(
-                    Issue.flow == self.flow, Issue.system == system, Issue.status == "open"
+        c = _ISSUES.c
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(c.record_key, c.payload).where(
+                    c.flow == self.flow, c.system == system, c.status == "open"
                 )
             )
             # Only refused writes carry a payload (a JSON null is not SQL NULL, so filter here).
             return sorted({key for key, payload in rows if payload is not None and "@" in key})
 
     def people_by_email(self, emails: Iterable[str]) -> dict[str, int]:
-        wanted = list(set(emails))
+        wanted = sorted(set(emails))
+        c = _PEOPLE.c
         found: dict[str, int] = {}
-        with Session(self._engine) as session:
-            for chunk in chunks(wanted, 500):
-                for person_id, email in session.execute(
-                    select(Person.id, Person.email).where(Person.email.in_(chunk))
-                ):
+        with self._engine.connect() as conn:
+            for chunk in chunks(wanted, _CHUNK):
+                for person_id, email in conn.execute(select(c.id, c.email).where(c.email.in_(chunk))):
                     found[email] = person_id
         return found
 
     def forget_bases(self, entity_keys: Iterable[str]) -> int:
         """Drop the last-synced values of these entities: their next sync is decided like a first one."""
         keys = sorted(set(entity_keys))
+        c = _BASES.c
         forgotten = 0
-        with Session(self._engine) as session, session.begin():
-            for chunk in chunks(keys, 500):
-                result = session.execute(
-                    delete(FieldState).where(FieldState.flow == self.flow, FieldState.entity_key.in_(chunk))
-                )
-                forgotten += int(getattr(result, "rowcount", 0) or 0)
+        with self._engine.begin() as conn:
+            for chunk in chunks(keys, _CHUNK):
+                result = conn.execute(delete(_BASES).where(c.flow == self.flow, c.entity_key.in_(chunk)))
+                forgotten += result.rowcount
         return forgotten
 
     def bases(self, entity_keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Last-synced values per entity and field (absent = never synced)."""
-        keys = list(set(entity_keys))
+        keys = sorted(set(entity_keys))
+        c = _BASES.c
         found: dict[str, dict[str, Any]] = {}
-        with Session(self._engine) as session:
-            for chunk in chunks(keys, 500):
-                rows = session.execute(
-                    select(FieldState).where(FieldState.flow == self.flow, FieldState.entity_key.in_(chunk))
-                ).scalars()
-                for row in rows:
-                    value = None if row.value is None else json.loads(row.value)
-                    found.setdefault(row.entity_key, {})[row.field] = value
+        with self._engine.connect() as conn:
+            for chunk in chunks(keys, _CHUNK):
+                rows = conn.execute(
+                    select(c.entity_key, c.field, c.value).where(c.flow == self.flow, c.entity_key.in_(chunk))
+                )
+                for entity_key, name, value in rows:
+                    found.setdefault(entity_key, {})[name] = None if value is None else json.loads(value)
         return found
 
     def cursor(self, system: str, object: str) -> ConnectorCursor | None:
@@ -256,26 +380,33 @@ class SyncState:
 
     def clear_cursors(self) -> int:
         """Forget where every pull of this flow stands: the next run reads everything again."""
-        with Session(self._engine) as session, session.begin():
-            result = session.execute(delete(Cursor).where(Cursor.flow == self.flow))
-            return int(getattr(result, "rowcount", 0) or 0)
+        with self._engine.begin() as conn:
+            return conn.execute(delete(_CURSORS).where(_CURSORS.c.flow == self.flow)).rowcount
 
     def stored_cursor(self, system: str, object: str) -> StoredCursor | None:
         # `updated_at` holds the instant the pull that moved the cursor started.
-        with Session(self._engine) as session:
-            row = session.get(Cursor, (self.flow, system, object))
-            if row is None:
-                return None
-            return StoredCursor(ConnectorCursor(row.position_at, row.position_id), row.updated_at)
+        c = _CURSORS.c
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(c.position_at, c.position_id, c.updated_at).where(
+                    c.flow == self.flow, c.system == system, c.object == object
+                )
+            ).one_or_none()
+        if row is None:
+            return None
+        position_at, position_id, updated_at = row
+        return StoredCursor(ConnectorCursor(position_at, position_id), updated_at)
 
     # --- runs ---------------------------------------------------------------------------
 
     def start_run(self, trigger: str, now: datetime, *, dry_run: bool = False) -> int:
-        with Session(self._engine) as session, session.begin():
-            run = Run(flow=self.flow, trigger=trigger, dry_run=dry_run, started_at=now, status="running")
-            session.add(run)
-            session.flush()
-            return run.id
+        with self._engine.begin() as conn:
+            run_id: int = conn.execute(
+                insert(_RUNS)
+                .values(flow=self.flow, trigger=trigger, dry_run=dry_run, started_at=now, status="running")
+                .returning(_RUNS.c.id)
+            ).scalar_one()
+            return run_id
 
     def finish_run(
         self,
@@ -288,10 +419,10 @@ class SyncState:
         api_usage: Mapping[str, Any] | None = None,
         error: str | None = None,
     ) -> None:
-        with Session(self._engine) as session, session.begin():
-            session.execute(
-                update(Run)
-                .where(Run.id == run_id)
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(_RUNS)
+                .where(_RUNS.c.id == run_id)
                 .values(
                     finished_at=now,
                     status=status,
@@ -310,50 +441,44 @@ class SyncState:
         Returns the person id of every email the page linked (new people included), so the
         caller can key bases of newly created records.
         """
-        with Session(self._engine) as session, session.begin():
-            people = self._ensure_people(session, page.links, now)
-            self._write_links(session, page.links, people, now)
-            self._retire(session, page.retirements, now)
-            self._write_bases(session, page.bases, people, now)
-            for entry in page.log:
-                session.add(
-                    SyncLog(
-                        run_id=run_id,
-                        system=entry.system,
-                        object=entry.object,
-                        external_id=entry.external_id,
-                        person_id=people.get(entry.email) if entry.email else None,
-                        action=entry.action,
-                        fields={"names": list(entry.fields)},
-                        at=now,
-                    )
-                )
-            clear_issues(session, self.flow, page.cleared, now)
-            for item in page.quarantined:
-                quarantine(session, self.flow, run_id, item, now)
+        with self._engine.begin() as conn:
+            people = self._ensure_people(conn, page.links, now)
+            self._write_links(conn, page.links, people, now)
+            _retire(conn, page.retirements, now)
+            self._write_bases(conn, page.bases, people, now)
+            _write_log(conn, run_id, page.log, people, now)
+            clear_issues(conn, self.flow, page.cleared, now)
+            quarantine_all(conn, self.flow, run_id, page.quarantined, now)
+            for write in page.also:
+                write(conn)
             if page.cursor is not None:
-                move_cursor(session, self.flow, page.cursor, now)
+                move_cursor(conn, self.flow, page.cursor, now)
             return people
 
-    def _ensure_people(self, session: Session, links: Sequence[NewLink], now: datetime) -> dict[str, int]:
+    def _ensure_people(self, conn: Connection, links: Sequence[NewLink], now: datetime) -> dict[str, int]:
         """Person ids by email for every link of the page, creating people for new emails.
 
         A link that already names its person keeps it: if its email changed, the person's email
         follows (unless another person holds the new address).
         """
         emails = {link.email for link in links if link.email}
+        if not emails:
+            return {}
+        c = _PEOPLE.c
         people: dict[str, int] = {}
-        for chunk in chunks(sorted(emails), 500):
-            for person_id, email in session.execute(
-                select(Person.id, Person.email).where(Person.email.in_(chunk))
+        stored_created: dict[str, datetime] = {}
+        for chunk in chunks(sorted(emails), _CHUNK):
+            for person_id, email, created_at in conn.execute(
+                select(c.id, c.email, c.created_at).where(c.email.in_(chunk))
             ):
                 people[email] = person_id
+                stored_created[email] = created_at
+        renames: list[dict[str, Any]] = []
         for link in links:
             if link.person_id is not None and link.email and link.email not in people:
-                session.execute(
-                    update(Person).where(Person.id == link.person_id).values(email=link.email, updated_at=now)
-                )
+                renames.append({"b_person_id": link.person_id, "b_email": link.email, "b_now": now})
                 people[link.email] = link.person_id
+        _execute_many(conn, _RENAME_PERSON, renames)  # in page order: the last rename of a person wins
         earliest: dict[str, datetime] = {}
         for link in links:
             if not link.email:
@@ -361,97 +486,107 @@ class SyncState:
             created = link.created_at or now
             if link.email not in earliest or created < earliest[link.email]:
                 earliest[link.email] = created
-        for email in sorted(emails - people.keys()):
-            person = Person(email=email, created_at=earliest[email], updated_at=now)
-            session.add(person)
-            session.flush()
-            people[email] = person.id
-        # A person is as old as the oldest record that stands for them.
-        for email, created in earliest.items():
-            session.execute(
-                update(Person)
-                .where(Person.id == people[email], Person.created_at > created)
-                .values(created_at=created, updated_at=now)
-            )
+        new = sorted(emails - people.keys())
+        for batch in chunks(new, _BATCH):
+            rows = [{"email": email, "created_at": earliest[email], "updated_at": now} for email in batch]
+            for person_id, email in conn.execute(insert(_PEOPLE).returning(c.id, c.email), rows):
+                people[email] = person_id
+        # A person is as old as the oldest record that stands for them (new people already are;
+        # a renamed person's stored age is not known here, so the statement's guard decides).
+        created_now = set(new)
+        _execute_many(
+            conn,
+            _AGE_PERSON,
+            (
+                {"b_person_id": people[email], "b_created_at": created, "b_now": now}
+                for email, created in earliest.items()
+                if email not in created_now
+                and (email not in stored_created or created < stored_created[email])
+            ),
+        )
         return people
 
     def _write_links(
-        self, session: Session, links: Sequence[NewLink], people: Mapping[str, int], now: datetime
+        self, conn: Connection, links: Sequence[NewLink], people: Mapping[str, int], now: datetime
     ) -> None:
         if not links:
             return
-        keys = [(link.system, link.object, link.external_id) for link in links]
-        existing = {
-            (row.system, row.object, row.external_id): row
-            for chunk in chunks(keys, 300)
-            for row in session.execute(
-                select(Identity).where(
-                    tuple_(Identity.system, Identity.object, Identity.external_id).in_(chunk)
-                )
-            ).scalars()
-        }
+        c = _IDENTITIES.c
+        by_object: dict[tuple[str, str], set[str]] = {}
+        for link in links:
+            by_object.setdefault((link.system, link.object), set()).add(link.external_id)
+        # Stored identities of the page's records: key -> [id, person_id, active].
+        stored: dict[tuple[str, str, str], list[Any]] = {}
+        for (system, object_), ids in by_object.items():
+            for chunk in chunks(sorted(ids), _CHUNK):
+                for row_id, external_id, person_id, active in conn.execute(
+                    select(c.id, c.external_id, c.person_id, c.active).where(
+                        c.system == system, c.object == object_, c.external_id.in_(chunk)
+                    )
+                ):
+                    stored[(system, object_, external_id)] = [row_id, person_id, active]
+        created: dict[tuple[str, str, str], dict[str, Any]] = {}
+        moved: dict[int, int] = {}  # identity id -> person id, the last link of the page wins
         for link in links:
             person_id = link.person_id if link.person_id is not None else people[link.email]
-            row = existing.get((link.system, link.object, link.external_id))
+            key = (link.system, link.object, link.external_id)
+            if key in created:
+                created[key]["person_id"] = person_id
+                continue
+            row = stored.get(key)
             if row is None:
-                row = Identity(
-                    person_id=person_id,
-                    system=link.system,
-                    object=link.object,
-                    external_id=link.external_id,
-                    active=True,
-                    linked_at=now,
-                )
-                session.add(row)
-                existing[(link.system, link.object, link.external_id)] = row
-            elif row.person_id != person_id or not row.active:
-                row.person_id = person_id
-                row.active = True
-                row.deactivated_at = None
-                row.reason = None
-                row.replaced_by = None
-
-    def _retire(self, session: Session, retirements: Sequence[Retirement], now: datetime) -> None:
-        for item in retirements:
-            session.execute(
-                update(Identity)
-                .where(
-                    Identity.system == item.system,
-                    Identity.object == item.object,
-                    Identity.external_id == item.external_id,
-                    Identity.active,
-                )
-                .values(active=False, deactivated_at=now, reason=item.reason, replaced_by=item.replaced_by)
-            )
+                created[key] = {
+                    "person_id": person_id,
+                    "system": link.system,
+                    "object": link.object,
+                    "external_id": link.external_id,
+                    "active": True,
+                    "linked_at": now,
+                    "deactivated_at": None,
+                    "reason": None,
+                    "replaced_by": None,
+                }
+            elif row[1] != person_id or not row[2]:
+                row[1], row[2] = person_id, True
+                moved[row[0]] = person_id
+        _execute_many(conn, _RELINK, ({"b_id": i, "b_person_id": p} for i, p in moved.items()))
+        _execute_many(conn, insert(_IDENTITIES), created.values())
 
     def _write_bases(
-        self, session: Session, bases: Sequence[BaseWrite], people: Mapping[str, int], now: datetime
+        self, conn: Connection, bases: Sequence[BaseWrite], people: Mapping[str, int], now: datetime
     ) -> None:
         if not bases:
             return
-        keyed = [(self._entity_key(base, people), base) for base in bases]
-        keys = [(self.flow, key, base.field) for key, base in keyed]
-        existing = {
-            (row.flow, row.entity_key, row.field): row
-            for chunk in chunks(keys, 300)
-            for row in session.execute(
-                select(FieldState).where(
-                    tuple_(FieldState.flow, FieldState.entity_key, FieldState.field).in_(chunk)
-                )
-            ).scalars()
-        }
-        for key, base in keyed:
+        # The last write of an (entity, field) in the page wins.
+        values: dict[tuple[str, str], str | None] = {}
+        for base in bases:
             encoded = None if base.value is None else encode_value(base.value)
-            row = existing.get((self.flow, key, base.field))
-            if row is None:
-                row = FieldState(
-                    flow=self.flow, entity_key=key, field=base.field, value=encoded, synced_at=now
-                )
-                session.add(row)
-                existing[(self.flow, key, base.field)] = row
-            else:
-                row.value = encoded
-                row.synced_at = now
+            values[(self._entity_key(base, people), base.field)] = encoded
+        c = _BASES.c
+        stored: set[tuple[str, str]] = set()
+        for chunk in chunks(sorted({key for key, _ in values}), _CHUNK):
+            for entity_key, name in conn.execute(
+                select(c.entity_key, c.field).where(c.flow == self.flow, c.entity_key.in_(chunk))
+            ):
+                stored.add((entity_key, name))
+        _execute_many(
+            conn,
+            _REWRITE_BASE,
+            (
+                {"b_flow": self.flow, "b_entity_key": key, "b_field": name, "b_value": value, "b_now": now}
+                for (key, name), value in values.items()
+                if (key, name) in stored
+            ),
+        )
+        _execute_many(
+            conn,
+            insert(_BASES),
+            (
+                {"flow": self.flow, "entity_key": key, "field": name, "value": value, "synced_at": now}
+                for (key, name), value in values.items()
+                if (key, name) not in stored
+            ),
+        )
 
     @staticmethod
     def _entity_key(base: BaseWrite, people: Mapping[str, int]) -> str:
@@ -464,91 +599,201 @@ class SyncState:
         return person_key(people[base.email])
 
 
-def clear_issues(session: Session, flow: str, cleared: Sequence[tuple[str, str]], now: datetime) -> None:
+def _retire(conn: Connection, retirements: Sequence[Retirement], now: datetime) -> None:
+    _execute_many(
+        conn,
+        _RETIRE,
+        (
+            {
+                "b_system": item.system,
+                "b_object": item.object,
+                "b_external_id": item.external_id,
+                "b_now": now,
+                "b_reason": item.reason,
+                "b_replaced_by": item.replaced_by,
+            }
+            for item in retirements
+        ),
+    )
+
+
+def _write_log(
+    conn: Connection, run_id: int, entries: Sequence[LogEntry], people: Mapping[str, int], now: datetime
+) -> None:
+    _execute_many(
+        conn,
+        insert(_LOG),
+        (
+            {
+                "run_id": run_id,
+                "system": entry.system,
+                "object": entry.object,
+                "external_id": entry.external_id,
+                "person_id": people.get(entry.email) if entry.email else None,
+                "action": entry.action,
+                "fields": {"names": list(entry.fields)},
+                "at": now,
+            }
+            for entry in entries
+        ),
+    )
+
+
+def clear_issues(conn: Executor, flow: str, cleared: Sequence[tuple[str, str]], now: datetime) -> None:
     """Close the open issues of records that synced cleanly, inside the caller's transaction.
 
     Duplicate and ambiguous-match issues stay: another record's clean sync does not resolve them."""
-    by_system: dict[str, list[str]] = {}
+    by_system: dict[str, set[str]] = {}
     for system, key in cleared:
-        by_system.setdefault(system, []).append(key)
-    for system, keys in by_system.items():
-        for chunk in chunks(sorted(set(keys)), 500):
-            session.execute(
-                update(Issue)
-                .where(
-                    Issue.flow == flow,
-                    Issue.system == system,
-                    Issue.status == "open",
-                    Issue.record_key.in_(chunk),
-                    Issue.category.not_in(_IDENTITY_ISSUES),
-                )
-                .values(status="resolved", resolved_at=now)
-            )
+        by_system.setdefault(system, set()).add(key)
+    resolved = [
+        {"b_id": issue_id, "b_now": now}
+        for system, keys in by_system.items()
+        for issue_id, _, category, status in _issues_of(conn, flow, system, keys)
+        if status == "open" and category not in _IDENTITY_ISSUES
+    ]
+    _execute_many(conn, _RESOLVE_ISSUE, resolved)
 
 
-def quarantine(session: Session, flow: str, run_id: int, item: Quarantine, now: datetime) -> None:
-    """Set a record aside, inside the caller's transaction. One open issue per record and category:
-    a record failing every cycle is one issue with a growing retry count, not a flood."""
-    row = session.execute(
-        select(Issue).where(
-            Issue.flow == flow,
-            Issue.system == item.system,
-            Issue.record_key == item.record_key,
-            Issue.category == item.category.value,
-            Issue.status == "open",
-        )
-    ).scalar_one_or_none()
-    payload = dict(item.payload) if item.payload is not None else None
-    if row is None:
-        session.add(
-            Issue(
-                flow=flow,
-                system=item.system,
-                object=item.object,
-                record_key=item.record_key,
-                category=item.category.value,
-                message=item.message,
-                remote_code=item.remote_code,
-                remote_message=item.remote_message,
-                payload=payload,
-                status="open",
-                retry_count=0,
-                first_seen_at=now,
-                last_seen_at=now,
-                run_id=run_id,
+def _issues_of(
+    conn: Executor, flow: str, system: str, record_keys: Iterable[str]
+) -> list[tuple[int, str, str, str]]:
+    """Every issue (any status) of these records: (id, record_key, category, status).
+
+    Found by (flow, system, record_key) alone, so the lookup stays on that index; with the status
+    in the query SQLite would walk every open issue of every flow instead."""
+    c = _ISSUES.c
+    found: list[tuple[int, str, str, str]] = []
+    for chunk in chunks(sorted(set(record_keys)), _CHUNK):
+        rows = conn.execute(
+            select(c.id, c.record_key, c.category, c.status).where(
+                c.flow == flow, c.system == system, c.record_key.in_(chunk)
             )
         )
-        session.flush()  # a second item for the record in the same page finds this one
+        found.extend((issue_id, key, category, status) for issue_id, key, category, status in rows)
+    return found
+
+
+def quarantine(conn: Executor, flow: str, run_id: int, item: Quarantine, now: datetime) -> None:
+    """Set one record aside, inside the caller's transaction (see `quarantine_all`)."""
+    quarantine_all(conn, flow, run_id, [item], now)
+
+
+def quarantine_all(
+    conn: Executor, flow: str, run_id: int, items: Sequence[Quarantine], now: datetime
+) -> None:
+    """Set records aside, inside the caller's transaction. One open issue per record and category:
+    a record failing every cycle is one issue with a growing retry count, not a flood.
+
+    Items are applied in order: a second item for a record and category (in this call or a later
+    one) counts as a retry of the first, and the last one's message stands."""
+    if not items:
         return
-    row.retry_count += 1
-    row.last_seen_at = now
-    row.message = item.message
-    row.remote_code = item.remote_code
-    row.remote_message = item.remote_message
-    row.payload = payload if payload is not None else row.payload
-    row.run_id = run_id
+    by_system: dict[str, set[str]] = {}
+    for item in items:
+        by_system.setdefault(item.system, set()).add(item.record_key)
+    wanted = {(item.system, item.record_key, item.category.value) for item in items}
+    open_ids: dict[tuple[str, str, str], list[int]] = {}
+    for system, keys in by_system.items():
+        for issue_id, record_key, category, status in _issues_of(conn, flow, system, keys):
+            if status == "open" and (system, record_key, category) in wanted:
+                open_ids.setdefault((system, record_key, category), []).append(issue_id)
+    # Per record and category, in page order: the first item (it opens the issue when none is
+    # open), how many items there are, the last one (its message stands) and the last payload.
+    first: dict[tuple[str, str, str], Quarantine] = {}
+    count: dict[tuple[str, str, str], int] = {}
+    last: dict[tuple[str, str, str], Quarantine] = {}
+    payloads: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for item in items:
+        key = (item.system, item.record_key, item.category.value)
+        first.setdefault(key, item)
+        count[key] = count.get(key, 0) + 1
+        last[key] = item
+        if item.payload is not None:
+            payloads[key] = dict(item.payload)
+    opened = [
+        {
+            "flow": flow,
+            "system": item.system,
+            "object": item.object,
+            "record_key": item.record_key,
+            "person_id": None,
+            "category": item.category.value,
+            "message": last[key].message,
+            "remote_code": last[key].remote_code,
+            "remote_message": last[key].remote_message,
+            "payload": payloads.get(key),
+            "status": "open",
+            "retry_count": count[key] - 1,
+            "first_seen_at": now,
+            "last_seen_at": now,
+            "resolved_at": None,
+            "run_id": run_id,
+        }
+        for key, item in first.items()
+        if key not in open_ids
+    ]
+    plain: list[dict[str, Any]] = []
+    with_payload: list[dict[str, Any]] = []
+    for key, issue_ids in open_ids.items():
+        item = last[key]
+        for issue_id in issue_ids:
+            params = {
+                "b_id": issue_id,
+                "b_times": count[key],
+                "b_now": now,
+                "b_message": item.message,
+                "b_remote_code": item.remote_code,
+                "b_remote_message": item.remote_message,
+                "b_run_id": run_id,
+            }
+            if key in payloads:
+                with_payload.append({**params, "b_payload": payloads[key]})
+            else:
+                plain.append(params)
+    _execute_many(conn, insert(_ISSUES), opened)
+    _execute_many(conn, _REPEAT_ISSUE, plain)
+    _execute_many(conn, _REPEAT_ISSUE_WITH_PAYLOAD, with_payload)
 
 
-def move_cursor(session: Session, flow: str, move: CursorMove, now: datetime) -> None:
+def move_cursor(conn: Executor, flow: str, move: CursorMove, now: datetime) -> None:
     """Checkpoint a pull, inside the transaction that records the data it covers."""
     observed = move.observed_at or now
-    row = session.get(Cursor, (flow, move.system, move.object))
-    if row is None:
-        session.add(
-            Cursor(
-                flow=flow,
-                system=move.system,
-                object=move.object,
-                position_at=move.cursor.modified_at,
-                position_id=move.cursor.last_id,
-                updated_at=observed,
-            )
-        )
-        session.flush()
-    else:
-        row.position_at = move.cursor.modified_at
-        row.position_id = move.cursor.last_id
-        row.updated_at = observed
+    c = _CURSORS.c
+    position = {
+        "position_at": move.cursor.modified_at,
+        "position_id": move.cursor.last_id,
+        "updated_at": observed,
+    }
+    moved = conn.execute(
+        update(_CURSORS)
+        .where(c.flow == flow, c.system == move.system, c.object == move.object)
+        .values(**position)
+    )
+    if not getattr(moved, "rowcount", 0):
+        conn.execute(insert(_CURSORS).values(flow=flow, system=move.system, object=move.object, **position))
+
+
+def _objects_of(conn: Connection, system: str) -> list[str]:
+    """The objects `system` has identities of, by a loose index scan: one index seek per object
+    (`min(object) > previous`), however many identities there are."""
+    c = _IDENTITIES.c
+    step = _IDENTITIES.alias()
+    seen = (
+        select(func.min(c.object).label("object"))
+        .where(c.system == system)
+        .cte("seen_objects", recursive=True)
+    )
+    following = select(func.min(step.c.object)).where(step.c.system == system, step.c.object > seen.c.object)
+    seen = seen.union_all(select(following.scalar_subquery()).where(seen.c.object.is_not(None)))
+    return [name for name in conn.execute(select(seen.c.object)).scalars() if name is not None]
+
+
+def _execute_many(conn: Executor, statement: Executable, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Run `statement` once per row as executemany, `_BATCH` rows at a time (nothing when no rows)."""
+    pending = iter(rows)
+    while batch := list(islice(pending, _BATCH)):
+        conn.execute(statement, batch)
 
 
 T = TypeVar("T")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from syncd.config.flows import FLOW_NAMES, FlowsConfig
 from syncd.daemon.scheduler import Daemon, Schedule
 from syncd.store.db import make_engine
 from syncd.store.migrate import upgrade
-from syncd.store.models import ActivityEngagement, Run, TouchTask
+from syncd.store.models import ActivityEngagement, Identity, LifecycleEvent, Run, TouchTask
 from tests.e2e.conftest import World, writes_in
 
 PEOPLE = 300
@@ -125,3 +126,34 @@ def test_a_rerun_writes_nothing_and_an_idle_cycle_of_every_flow_is_cheap(
     assert writes_in(idle["salesforce"]) == {} and writes_in(idle["hubspot"]) == {}
     assert _calls(idle["salesforce"]) <= 2, idle["salesforce"]
     assert _calls(idle["hubspot"]) <= 4, idle["hubspot"]
+
+
+def test_lifecycle_stages_carry_the_instants_hubspot_recorded(loop: tuple[World, Daemon, list[str]]) -> None:
+    world, daemon, names = loop
+    _cycle(world, daemon, names)
+
+    hubspot_mql: dict[str, datetime] = {}
+    for contact in world.hubspot_contacts():
+        stamp = contact["properties"].get("hs_lifecyclestage_marketingqualifiedlead_date")
+        if stamp:
+            hubspot_mql[contact["id"]] = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    with world.store.connect() as conn:
+        person_of = {
+            external_id: person
+            for external_id, person in conn.execute(
+                select(Identity.external_id, Identity.person_id).where(Identity.system == "hubspot")
+            )
+        }
+        stored = {
+            person: entered_at
+            for person, entered_at in conn.execute(
+                select(LifecycleEvent.person_id, LifecycleEvent.entered_at).where(
+                    LifecycleEvent.stage == "mql", LifecycleEvent.source_system == "hubspot"
+                )
+            )
+        }
+    linked = {contact: when for contact, when in hubspot_mql.items() if contact in person_of}
+    assert linked, "the seeded population has MQLs in HubSpot"
+    assert {person_of[c]: when for c, when in linked.items()} == {
+        person_of[c]: stored.get(person_of[c]) for c in linked
+    }

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from syncd.connector import Cursor as ConnectorCursor
@@ -246,3 +246,151 @@ def test_a_clean_sync_of_the_survivor_leaves_the_duplicates_issue_open(
     with Session(engine) as session:
         open_issues = session.scalars(select(Issue.category).where(Issue.status == "open")).all()
     assert open_issues == ["duplicate"]
+
+
+def test_a_second_problem_with_the_same_record_in_one_page_counts_as_a_retry(
+    state: SyncState, engine: Engine
+) -> None:
+    run = state.start_run("once", NOW)
+    first = Quarantine(
+        "salesforce", "Lead", "x@example.com", IssueCategory.VALIDATION, "first", payload={"n": 1}
+    )
+    second = Quarantine("salesforce", "Lead", "x@example.com", IssueCategory.VALIDATION, "second", "CODE")
+    state.record_page(run, PageRecord(quarantined=[first, second]), NOW)
+    with Session(engine) as session:
+        issue = session.scalars(select(Issue)).one()
+    assert (issue.retry_count, issue.message, issue.remote_code) == (1, "second", "CODE")
+    assert issue.payload == {"n": 1}, "a repeat without a payload keeps the one given before"
+
+    later = NOW + timedelta(minutes=5)
+    third = Quarantine(
+        "salesforce", "Lead", "x@example.com", IssueCategory.VALIDATION, "third", payload={"n": 3}
+    )
+    other = Quarantine("salesforce", "Lead", "x@example.com", IssueCategory.OTHER, "another kind")
+    state.record_page(run, PageRecord(quarantined=[third, second, other]), later)
+    with Session(engine) as session:
+        issues = {i.category: i for i in session.scalars(select(Issue))}
+    validation = issues[IssueCategory.VALIDATION.value]
+    assert (validation.retry_count, validation.message, validation.payload) == (3, "second", {"n": 3})
+    assert (validation.first_seen_at, validation.last_seen_at) == (NOW, later)
+    assert issues[IssueCategory.OTHER.value].retry_count == 0
+
+
+def test_bases_are_rewritten_and_the_last_write_of_a_page_wins(state: SyncState) -> None:
+    run = state.start_run("once", NOW)
+    state.record_page(run, PageRecord(bases=[BaseWrite("person:1", "city", "Oslo")]), NOW)
+    page = PageRecord(
+        bases=[
+            BaseWrite("person:1", "city", "Bergen"),
+            BaseWrite("person:1", "city", "Tromsø"),
+            BaseWrite("person:1", "phone", None),
+            BaseWrite("person:2", "city", "Oslo"),
+            BaseWrite("person:2", "city", "Bodø"),
+        ]
+    )
+    state.record_page(run, page, NOW)
+    assert state.bases(["person:1", "person:2"]) == {
+        "person:1": {"city": "Tromsø", "phone": None},
+        "person:2": {"city": "Bodø"},
+    }
+    assert state.forget_bases(["person:1"]) == 2
+    assert state.bases(["person:1", "person:2"]) == {"person:2": {"city": "Bodø"}}
+
+
+def test_a_base_for_a_person_of_the_page_is_keyed_by_their_id(state: SyncState) -> None:
+    run = state.start_run("once", NOW)
+    page = PageRecord(
+        links=[NewLink("hubspot", "contacts", "5", "eve@example.com")],
+        bases=[BaseWrite(None, "city", "Oslo", email="eve@example.com")],
+    )
+    eve = state.record_page(run, page, NOW)["eve@example.com"]
+    assert state.bases([f"person:{eve}"]) == {f"person:{eve}": {"city": "Oslo"}}
+    orphan = PageRecord(bases=[BaseWrite(None, "city", "Oslo", email="nobody@example.com")])
+    with pytest.raises(ValueError, match="no person linked in this page"):
+        state.record_page(run, orphan, NOW)
+
+
+def test_a_relinked_or_revived_record_follows_its_person(state: SyncState, engine: Engine) -> None:
+    run = state.start_run("once", NOW)
+    people = state.record_page(
+        run,
+        PageRecord(
+            links=[
+                NewLink("salesforce", "Lead", "00QA", "ann@example.com"),
+                NewLink("salesforce", "Lead", "00QB", "bob@example.com"),
+            ]
+        ),
+        NOW,
+    )
+    ann, bob = people["ann@example.com"], people["bob@example.com"]
+    state.record_page(run, PageRecord(retirements=[Retirement("salesforce", "Lead", "00QA", "deleted")]), NOW)
+    state.record_page(
+        run,
+        PageRecord(
+            links=[
+                NewLink("salesforce", "Lead", "00QA", "ann@example.com", ann),  # undeleted
+                NewLink("salesforce", "Lead", "00QB", "ann@example.com", ann),  # now stands for ann
+            ]
+        ),
+        NOW,
+    )
+    links = state.links_by_external_id("salesforce", ["00QA", "00QB"])
+    assert {key: link.person_id for key, link in links.items()} == {"00QA": ann, "00QB": ann}
+    with Session(engine) as session:
+        revived = session.scalars(select(Identity).where(Identity.external_id == "00QA")).one()
+    assert (revived.active, revived.reason, revived.deactivated_at) == (True, None, None)
+    assert state.links_by_person("salesforce", [bob]) == {}
+
+
+def test_a_person_follows_their_record_to_a_new_email_and_grows_older_with_it(
+    state: SyncState, engine: Engine
+) -> None:
+    run = state.start_run("once", NOW)
+    people = state.record_page(
+        run, PageRecord(links=[NewLink("hubspot", "contacts", "1", "old@example.com")]), NOW
+    )
+    person = people["old@example.com"]
+    older = NOW - timedelta(days=30)
+    moved = state.record_page(
+        run,
+        PageRecord(
+            links=[
+                NewLink("hubspot", "contacts", "1", "new@example.com", person, created_at=NOW),
+                NewLink("salesforce", "Lead", "00Q1", "new@example.com", created_at=older),
+            ]
+        ),
+        NOW,
+    )
+    assert moved == {"new@example.com": person}
+    assert state.people_by_email(["old@example.com", "new@example.com"]) == {"new@example.com": person}
+    with Session(engine) as session:
+        stored = session.get(Person, person)
+        assert stored is not None
+        assert stored.created_at == older
+
+
+def test_a_page_of_many_records_is_a_few_statements_not_one_per_row(state: SyncState, engine: Engine) -> None:
+    """Lookups go in chunks and writes in one executemany per table, so a page's cost is not
+    proportional to round trips per row (a large page crosses the lookup chunk size here)."""
+    run = state.start_run("once", NOW)
+    size = 1200
+    links = [NewLink("hubspot", "contacts", str(n), f"p{n}@example.com") for n in range(size)]
+    bases = [BaseWrite(None, f, n, email=f"p{n}@example.com") for n in range(size) for f in ("a", "b")]
+    log = [LogEntry("hubspot", "contacts", str(n), "link", (), f"p{n}@example.com") for n in range(size)]
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        people = state.record_page(run, PageRecord(links=links, bases=bases, log=log), NOW)
+        again = state.record_page(run, PageRecord(links=links, bases=bases, log=log), NOW)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(people) == size and again == people
+    assert _count(engine, Person) == size and _count(engine, Identity) == size
+    assert state.bases([f"person:{people['p7@example.com']}"]) == {
+        f"person:{people['p7@example.com']}": {"a": 7, "b": 7}
+    }
+    assert len(statements) <= 40, statements
