@@ -9,19 +9,22 @@ from pathlib import Path
 import click
 
 from syncd.cli.compose import (
+    Runtime,
     hubspot_from_config,
     require_task_key,
     salesforce_from_config,
     validated_mapping,
 )
+from syncd.cli.compose_activities import activity_settings, require_activity_fields
 from syncd.cli.compose_alerts import alert_settings, require_task_fields
 from syncd.cli.compose_deals import validated_deal_mapping
 from syncd.cli.flows import selected_flows
 from syncd.config import Config, FlowConfig, MappedFlowConfig, load_config
-from syncd.config.flows import AlertsFlowConfig
-from syncd.engine.engagements import EngagementSettings
+from syncd.config.flows import ActivitiesFlowConfig, AlertsFlowConfig, EngagementsFlowConfig
+from syncd.engine.engagements import EngagementSettings, TaskSettings
 from syncd.errors import ConfigError
 from syncd.mapping.defaults import default_mapping
+from syncd.store.db import make_engine
 
 CONFIG_OPTION_HELP = "The syncd YAML configuration file."
 
@@ -58,7 +61,16 @@ def _check_mappings_live(config: Config, flows: Mapping[str, FlowConfig]) -> Non
         for name, flow in flows.items():
             try:
                 if name == "engagements":
-                    require_task_key(salesforce, EngagementSettings())
+                    assert isinstance(flow, EngagementsFlowConfig), name
+                    tasks = TaskSettings(key_field=flow.tasks.key_field)
+                    require_task_key(salesforce, EngagementSettings(tasks=tasks))
+                elif name == "activities":
+                    assert isinstance(flow, ActivitiesFlowConfig), name
+                    # Only the two connectors are read: no store is opened.
+                    runtime = Runtime(hubspot, salesforce, make_engine(config.store.url), config)
+                    require_activity_fields(runtime, activity_settings(flow, dry_run=True))
+                elif name == "campaigns":
+                    continue  # reads standard Campaign fields only; its cost file is checked with the config
                 elif name == "alerts":
                     assert isinstance(flow, AlertsFlowConfig), name
                     require_task_fields(salesforce, alert_settings(flow, dry_run=True))

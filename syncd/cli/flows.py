@@ -23,7 +23,7 @@ from syncd.config.flows import (
 from syncd.core.lifecycle import LifecycleSettings
 from syncd.engine import Flow
 from syncd.engine.contacts import FlowSettings
-from syncd.engine.engagements import EngagementSettings, Taxonomy
+from syncd.engine.engagements import EngagementSettings, TaskSettings, Taxonomy
 from syncd.errors import ConfigError
 from syncd.mapping.defaults import default_mapping
 
@@ -43,7 +43,12 @@ def _engagements(runtime: Runtime, name: str, flow: FlowConfig, dry_run: bool) -
     assert isinstance(flow, EngagementsFlowConfig)
     taxonomy = Taxonomy(channels=channel_taxonomy(runtime))
     logged = logged_engagements(runtime, logged_settings(flow), clock=runtime.clock)
-    settings = EngagementSettings(taxonomy=taxonomy, dry_run=dry_run)
+    tasks = TaskSettings(
+        key_field=flow.tasks.key_field,
+        exclude=frozenset(flow.tasks.exclude_kinds),
+        digest_kinds=frozenset(flow.tasks.digest_kinds),
+    )
+    settings = EngagementSettings(taxonomy=taxonomy, tasks=tasks, dry_run=dry_run)
     return engagement_flow(runtime, settings=settings, logged=logged, clock=runtime.clock)
 
 

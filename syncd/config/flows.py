@@ -66,8 +66,27 @@ class CampaignsFlowConfig(FlowConfig):
     _cost_file_exists = field_validator("cost_file")(existing_file)
 
 
+TouchKind = Literal[
+    "email_send", "email_delivered", "email_open", "email_click", "email_bounce", "unsubscribe",
+    "page_view", "form_submission", "call", "meeting", "note", "sales_email",
+]  # fmt: skip
+
+
+class EngagementTasksConfig(Section):
+    """How touches become Salesforce Tasks on the Lead/Contact."""
+
+    # A Text(40) External ID, Unique field on Task: Tasks are upserted by it, so a replay never duplicates.
+    key_field: str = Field(default="HubSpot_Engagement_Id__c", min_length=1)
+    # Kinds that never become Tasks (sends, deliveries and opens say little to sales by default).
+    exclude_kinds: list[TouchKind] = Field(default=["email_send", "email_delivered", "email_open"])
+    # Kinds summarised in ONE Task per person and day instead of a Task each (spares API calls).
+    digest_kinds: list[TouchKind] = Field(default_factory=list)
+
+
 class EngagementsFlowConfig(FlowConfig):
     """HubSpot marketing touches into the store and onto Salesforce as Tasks."""
+
+    tasks: EngagementTasksConfig = EngagementTasksConfig()
 
     # Engagements reps log in HubSpot that become touches (and Tasks), and the channel of those touches.
     logged_objects: list[Literal["meetings", "calls", "notes", "emails"]] = Field(

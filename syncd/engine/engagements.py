@@ -163,10 +163,12 @@ def touch_detail(event: TouchEvent, email_name: str | None) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class TaskSettings:
-    """How touches become Salesforce Tasks."""
+    """How touches become Salesforce Tasks: one per touch, or, for the kinds in `digest_kinds` (every
+    kind when `mode` is "digest"), one digest per person and day that spares API calls."""
 
     mode: Literal["per_touch", "digest"] = "per_touch"
     exclude: frozenset[str] = DEFAULT_TASK_EXCLUDE
+    digest_kinds: frozenset[str] = frozenset()
     # A Text(40) External ID, Unique field on Task; upserts by it make a replay update, not duplicate.
     key_field: str = "HubSpot_Engagement_Id__c"
     batch_size: int = 200
@@ -176,6 +178,11 @@ class TaskSettings:
     @property
     def kinds(self) -> tuple[str, ...]:
         return tuple(k for k in KINDS if k not in self.exclude)
+
+    @property
+    def digested(self) -> tuple[str, ...]:
+        """The kinds summarised per person and day (the others get a Task each)."""
+        return self.kinds if self.mode == "digest" else tuple(k for k in self.kinds if k in self.digest_kinds)
 
 
 _SUBJECTS = {
@@ -614,25 +621,24 @@ class EngagementFlow:
         # One write per Task: its touches ride along to be linked once Salesforce saved it.
         writes: list[Write] = []
         carried: list[list[StoredTouch]] = []
-        if settings.mode == "digest":
-            days: dict[tuple[int, date], None] = {}
-            for touch in batch:
-                if who.get(touch.person_id):
-                    days.setdefault((touch.person_id, touch.occurred_at.date()), None)
-            for person, day in days:
-                touches = self._touches.day_touches(person, day, settings.kinds)
-                fields = digest_fields(person, day, touches, who[person] or "", settings)
-                writes.append(
-                    Write("upsert", digest_key(person, day), fields, id_property=settings.key_field)
-                )
-                carried.append(touches)
-        else:
-            for touch in batch:
-                who_id = who.get(touch.person_id)
-                if who_id:
-                    fields = task_fields(touch, who_id, settings)
-                    writes.append(Write("upsert", task_key(touch), fields, id_property=settings.key_field))
-                    carried.append([touch])
+        digested = settings.digested
+        days: dict[tuple[int, date], None] = {}
+        for touch in batch:
+            who_id = who.get(touch.person_id)
+            if not who_id:
+                continue
+            if touch.kind in digested:
+                days.setdefault((touch.person_id, touch.occurred_at.date()), None)
+                continue
+            fields = task_fields(touch, who_id, settings)
+            writes.append(Write("upsert", task_key(touch), fields, id_property=settings.key_field))
+            carried.append([touch])
+        for person, day in days:
+            # The whole day of the digested kinds: the digest is rewritten as the day fills up.
+            touches = self._touches.day_touches(person, day, digested)
+            fields = digest_fields(person, day, touches, who[person] or "", settings)
+            writes.append(Write("upsert", digest_key(person, day), fields, id_property=settings.key_field))
+            carried.append(touches)
         if not writes:
             return
         if self._settings.dry_run:

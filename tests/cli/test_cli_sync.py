@@ -239,6 +239,36 @@ def test_check_with_the_engagements_flow_looks_for_its_task_key_field(config: Pa
     assert "flows: contacts every 10s, engagements every 300s" in result.stdout
 
 
+def test_check_and_sync_once_with_every_flow_enabled(config: Path) -> None:
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + "  deals: {}\n  campaigns: {}\n  engagements:\n    tasks:\n      digest_kinds: [page_view]\n"
+        + "  activities: {}\n  alerts: {}\n",
+        "utf-8",
+    )
+    checked = _syncd("check", "--config", str(config))
+    assert checked.exit_code == 0, checked.output
+    assert (
+        "deals every 60s, campaigns every 60s, engagements every 60s, activities every 60s" in checked.stdout
+    )
+
+    assert _syncd("db", "upgrade", "--config", str(config)).exit_code == 0
+    synced = _syncd("sync", "--once", "--config", str(config))
+    assert synced.exit_code == 0, synced.output
+    for flow in ("contacts", "deals", "campaigns", "engagements", "activities", "alerts"):
+        assert flow in synced.stdout
+
+
+def test_check_names_a_missing_task_key_field_of_the_engagements_flow(config: Path) -> None:
+    config.write_text(
+        config.read_text(encoding="utf-8") + "  engagements:\n    tasks:\n      key_field: Missing_Key__c\n",
+        "utf-8",
+    )
+    result = _syncd("check", "--config", str(config))
+    assert result.exit_code == 2, result.output
+    assert "Salesforce Task has no field Missing_Key__c" in result.output
+
+
 def test_resync_and_errors_retry_run_for_the_named_people(config: Path) -> None:
     _syncd("db", "upgrade", "--config", str(config))
     assert _syncd("sync", "--once", "--config", str(config)).exit_code == 0

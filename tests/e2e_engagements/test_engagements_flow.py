@@ -134,6 +134,24 @@ def test_digest_mode_makes_one_task_per_person_per_day(world: World) -> None:
     assert world.run(world.engagements(settings)).counts.get("salesforce.created", 0) == 0
 
 
+def test_digest_kinds_summarise_only_those_kinds_and_the_rest_get_a_task_each(world: World) -> None:
+    settings = EngagementSettings(tasks=TaskSettings(digest_kinds=frozenset({"page_view"})))
+
+    summary = world.run(world.engagements(settings))
+
+    assert summary.status == "succeeded", summary.error
+    who = _who_by_person(world)
+    due = [t for t in world.touches() if t.kind not in DEFAULT_TASK_EXCLUDE and t.person_id in who]
+    views = [t for t in due if t.kind == "page_view"]
+    others = [t for t in due if t.kind != "page_view"]
+    assert views and others, "the seeded quarter holds page views and other touches"
+    keys = [t["HubSpot_Engagement_Id__c"] for t in world.tasks()]
+    digests = [k for k in keys if k.startswith("syncd:d:")]
+    assert len(digests) == len({(t.person_id, t.occurred_at.date()) for t in views})
+    assert len(keys) - len(digests) == len(others)
+    assert world.run(world.engagements(settings)).counts.get("salesforce.created", 0) == 0
+
+
 def test_a_new_touch_on_a_digested_day_updates_that_days_task(world: World) -> None:
     settings = EngagementSettings(tasks=TaskSettings(mode="digest"))
     who = _who_by_person(world)
