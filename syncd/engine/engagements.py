@@ -392,6 +392,9 @@ class EngagementFlow:
 
         def legs(summary: RunSummary) -> None:
             self._retry_waiting(summary)
+            if not self._settings.dry_run:
+                # People the contacts flow merged away: their touches go to the surviving person.
+                summary.add("touches.followed_merges", self._touches.follow_merges())
             for leg in (self._email_leg, self._web_leg, self._task_leg, self._expire_waiting):
                 if stop.is_set():
                     return

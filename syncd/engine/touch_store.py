@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, exists, select, tuple_
+from sqlalchemy import Engine, exists, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -99,6 +99,42 @@ class TouchStore:
         self.flow = flow
 
     # --- reads --------------------------------------------------------------------------
+
+    def follow_merges(self) -> int:
+        """Move the touches of people merged away to the person their records were merged into.
+
+        A person whose every record was merged into records of another person (both systems merged
+        the duplicates) no longer stands for anyone: their touches belong to the survivor, or they
+        would be lost to the survivor's attribution. A person with a live record anywhere keeps theirs.
+        Returns how many touches moved."""
+        gone, kept, alive = (
+            Identity.__table__.alias("gone"),
+            Identity.__table__.alias("kept"),
+            Identity.__table__,
+        )
+        still_live = exists().where(alive.c.person_id == gone.c.person_id, alive.c.active)
+        pairs = (
+            select(gone.c.person_id, kept.c.person_id)
+            .join(kept, (kept.c.system == gone.c.system) & (kept.c.external_id == gone.c.replaced_by))
+            .where(
+                ~gone.c.active,
+                gone.c.reason == "merged",
+                kept.c.active,
+                kept.c.person_id != gone.c.person_id,
+                ~still_live,
+            )
+            .distinct()
+            .order_by(gone.c.person_id, kept.c.person_id)
+        )
+        moved = 0
+        with self._engine.begin() as conn:
+            survivors: dict[int, int] = {}
+            for loser, survivor in conn.execute(pairs):
+                survivors.setdefault(loser, survivor)  # merged into several people: the lowest id
+            for loser, survivor in sorted(survivors.items()):
+                moving = update(Touch).where(Touch.person_id == loser).values(person_id=survivor)
+                moved += conn.execute(moving).rowcount
+        return moved
 
     def linked_contacts(self, system: str, objects: Sequence[str]) -> list[tuple[str, int]]:
         """(external id, person id) of every active identity of `system` among `objects`, by id."""

@@ -34,7 +34,7 @@ def contact(record_id: int, ms: int) -> dict[str, Any]:
 
 
 class FakeSearch:
-    """HubSpot search over a list: filter groups, one sort, limit; ties in random order (HubSpot promises none)."""
+    """HubSpot search over a list: filter groups, one sort, limit; ties in random order (none promised)."""
 
     def __init__(self, records: Sequence[dict[str, Any]], seed: int = 1) -> None:
         self.records = list(records)
