@@ -151,6 +151,11 @@ class SalesforceConnector:
     def _client(self) -> Salesforce:
         return self._sf if self._sf is not None else self._login()
 
+    @property
+    def instance_url(self) -> str:
+        """The org's instance URL (logging in if needed): a record opens at <instance_url>/<id>."""
+        return f"https://{self._client().sf_instance}"
+
     def _once(self, fn: Callable[[Salesforce], T]) -> T:
         """One request, plus one more after a re-login when the session had expired."""
         sf = self._client()

@@ -123,6 +123,10 @@ def alert_flow(
     """The alerts flow, its Task key field checked against the org when a rule creates Tasks."""
     settings = alert_settings(flow, dry_run=dry_run)
     require_task_fields(runtime.salesforce, settings)
+    if settings.links.salesforce_url is None:
+        # Without a configured URL, records open on the org's own instance: every alert names a link.
+        links = replace(settings.links, salesforce_url=runtime.salesforce.instance_url)
+        settings = replace(settings, links=links)
     sender = None
     if flow.webhook is not None:
         client = webhook_client or httpx.Client(timeout=flow.webhook.timeout_seconds, follow_redirects=False)

@@ -117,3 +117,21 @@ def test_check_validates_the_alerts_flow_against_the_live_org(
     refused = CliRunner().invoke(main, ["check", "--config", str(path)], env=env)
     assert refused.exit_code == 2, refused.output
     assert "flows.alerts.task.key_field: Salesforce Task has no field Nope__c" in refused.stderr
+
+
+def test_without_configured_links_each_task_links_to_the_orgs_own_instance(
+    world: World, config: tuple[Path, dict[str, str]]
+) -> None:
+    path, env = config
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(f"    links:\n      salesforce_url: {world.salesforce.instance_url}\n", ""), "utf-8"
+    )
+    assert "salesforce_url" not in path.read_text(encoding="utf-8")
+
+    result = CliRunner().invoke(main, ["sync", "--once", "--flow", "alerts", "--config", str(path)], env=env)
+
+    assert result.exit_code == 0, result.output
+    tasks = world.alert_tasks()
+    assert tasks
+    assert all(f"{world.salesforce.instance_url}/{t['WhoId']}" in t["Description"] for t in tasks)
