@@ -18,22 +18,16 @@ from sqlalchemy import Connection, Engine, Table, bindparam, delete, exists, sel
 from sqlalchemy.dialects import postgresql, sqlite
 
 from syncd.engine.state import CursorMove, Quarantine, chunks, clear_issues, move_cursor, quarantine_all
-from syncd.store.models import Activity, ActivityEngagement, Base, Identity
+from syncd.store.models import Activity, ActivityEngagement, Identity, table_of
 
 _CHUNK = 500
 # Merges and conversions chain (a Lead converted to a Contact later merged): follow this many steps.
 _MAX_HOPS = 5
 
 
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-_ACTIVITIES = _table(Activity)
-_LINKS = _table(ActivityEngagement)
-_IDENTITIES = _table(Identity)
+_ACTIVITIES = table_of(Activity)
+_LINKS = table_of(ActivityEngagement)
+_IDENTITIES = table_of(Identity)
 
 _MOVE = (
     update(_ACTIVITIES)

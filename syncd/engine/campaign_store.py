@@ -19,23 +19,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from syncd.core.campaigns import CampaignRow, CostLine, MemberRow, name_key
 from syncd.engine.state import chunks
-from syncd.store.models import Base, Campaign, CampaignMember, Cost, Touch
+from syncd.store.models import Campaign, CampaignMember, Cost, Touch, table_of
 
 SALESFORCE, UTM = "salesforce", "utm"
 RESPONSE_KIND = "campaign_response"
 _CHUNK = 500
 
 
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-_CAMPAIGNS = _table(Campaign)
-_MEMBERS = _table(CampaignMember)
-_COSTS = _table(Cost)
-_TOUCHES = _table(Touch)
+_CAMPAIGNS = table_of(Campaign)
+_MEMBERS = table_of(CampaignMember)
+_COSTS = table_of(Cost)
+_TOUCHES = table_of(Touch)
 
 
 _UPDATE_MEMBER = (

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, delete, insert, or_, select, tuple_, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, or_, select, tuple_, update
 
 from syncd.core.deal_stages import StageEntry, closed_at, new_visits
 from syncd.engine.state import (
@@ -29,7 +29,6 @@ from syncd.engine.state import (
     quarantine_all,
 )
 from syncd.store.models import (
-    Base,
     Campaign,
     Deal,
     DealContact,
@@ -37,24 +36,19 @@ from syncd.store.models import (
     FieldState,
     Identity,
     SyncLog,
+    table_of,
 )
 
 _CHUNK = 500
 
 
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-_DEALS = _table(Deal)
-_CONTACTS = _table(DealContact)
-_HISTORY = _table(DealStageChange)
-_BASES = _table(FieldState)
-_CAMPAIGNS = _table(Campaign)
-_IDENTITIES = _table(Identity)
-_LOG = _table(SyncLog)
+_DEALS = table_of(Deal)
+_CONTACTS = table_of(DealContact)
+_HISTORY = table_of(DealStageChange)
+_BASES = table_of(FieldState)
+_CAMPAIGNS = table_of(Campaign)
+_IDENTITIES = table_of(Identity)
+_LOG = table_of(SyncLog)
 
 
 # One statement per page for every deal row it updates (executemany); bound names differ from the

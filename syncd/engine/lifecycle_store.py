@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from syncd.core.lifecycle import (
@@ -30,17 +30,10 @@ from syncd.core.lifecycle import (
     successions,
 )
 from syncd.engine.state import chunks
-from syncd.store.models import Base, Identity, LifecycleEvent
+from syncd.store.models import Identity, LifecycleEvent, table_of
 
-
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-_EVENTS = _table(LifecycleEvent)
-_IDENTITIES = _table(Identity)
+_EVENTS = table_of(LifecycleEvent)
+_IDENTITIES = table_of(Identity)
 
 _CHUNK = 500
 

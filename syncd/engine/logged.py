@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Engine, select
 
 from syncd.activities import SOURCE_ID_PROPERTY, is_syncd_engagement
 from syncd.connector import Cursor, Owner, Page, RemoteRecord
@@ -33,7 +33,7 @@ from syncd.deals import Association
 from syncd.engine.state import CursorMove, chunks
 from syncd.engine.touch_store import TouchStore
 from syncd.events import TouchEvent
-from syncd.store.models import ActivityEngagement, Base, Touch
+from syncd.store.models import ActivityEngagement, Touch, table_of
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +68,8 @@ _PROPERTIES: Mapping[str, tuple[str, ...]] = {
 _COMMON = ("hs_timestamp", "hubspot_owner_id", SOURCE_ID_PROPERTY)
 
 
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-_LINKS = _table(ActivityEngagement)
-_TOUCHES = _table(Touch)
+_LINKS = table_of(ActivityEngagement)
+_TOUCHES = table_of(Touch)
 
 
 class LoggedSource(Protocol):

@@ -23,7 +23,6 @@ from sqlalchemy import (
     Engine,
     Executable,
     Integer,
-    Table,
     bindparam,
     delete,
     func,
@@ -35,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from syncd.connector import Cursor as ConnectorCursor
 from syncd.errors import IssueCategory
-from syncd.store.models import Base, Cursor, FieldState, Identity, Issue, Person, Run, SyncLog
+from syncd.store.models import Cursor, FieldState, Identity, Issue, Person, Run, SyncLog, table_of
 
 
 @dataclass(frozen=True)
@@ -166,19 +165,13 @@ def encode_value(value: Any) -> str:
     return _CANONICAL_JSON.encode(value)
 
 
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-_PEOPLE = _table(Person)
-_IDENTITIES = _table(Identity)
-_BASES = _table(FieldState)
-_CURSORS = _table(Cursor)
-_RUNS = _table(Run)
-_LOG = _table(SyncLog)
-_ISSUES = _table(Issue)
+_PEOPLE = table_of(Person)
+_IDENTITIES = table_of(Identity)
+_BASES = table_of(FieldState)
+_CURSORS = table_of(Cursor)
+_RUNS = table_of(Run)
+_LOG = table_of(SyncLog)
+_ISSUES = table_of(Issue)
 
 # Keys per `IN (...)` lookup: far below every backend's bound-parameter limit.
 _CHUNK = 500

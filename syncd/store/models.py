@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -50,6 +51,13 @@ class Base(DeclarativeBase):
         Decimal: Money(),
         dict[str, Any]: JSON(),
     }
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table behind a model, for the set-based statements the flows' stores run."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 # --- identity -------------------------------------------------------------------------------
