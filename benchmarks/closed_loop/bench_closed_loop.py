@@ -35,7 +35,7 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import func, select  # noqa: E402
 
-from benchmarks.closed_loop.bench_activities import Control, runtime, serve  # noqa: E402
+from benchmarks.closed_loop.harness import Control, runtime, serve  # noqa: E402
 from syncd.cli.flows import build_flows  # noqa: E402
 from syncd.config.flows import FLOW_NAMES, FlowsConfig  # noqa: E402
 from syncd.daemon.scheduler import Daemon, Schedule  # noqa: E402
