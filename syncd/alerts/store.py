@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from syncd.alerts.evaluate import Frontier
@@ -25,6 +24,7 @@ from syncd.alerts.rules import Channel, MqlRow, PersonView, StageEntry, TouchRow
 from syncd.connector import Cursor as ConnectorCursor
 from syncd.engine.state import CursorMove, Quarantine, chunks, move_cursor, quarantine_all
 from syncd.reports.store import stage_spellings
+from syncd.store.absent import insert_absent
 from syncd.store.models import (
     Activity,
     Alert,
@@ -317,9 +317,8 @@ class AlertStore:
                     ).scalars()
                 )
             rows = [_alert_row(a, now) for key, a in unique.items() if key not in existing]
-            if rows:
-                # Another replica may have inserted the same occurrence since the read: the key decides.
-                conn.execute(_insert_absent(conn.dialect.name), rows)
+            # Another replica may have inserted the same occurrence since the read: the key decides.
+            insert_absent(conn, Alert, rows, ["occurrence_key"])
             move_cursor(
                 conn,
                 self.flow,
@@ -449,14 +448,6 @@ def _alert_row(alert: NewAlert, now: datetime) -> dict[str, Any]:
         "last_error": None,
         "updated_at": now,
     }
-
-
-def _insert_absent(dialect: str) -> Any:
-    if dialect == "postgresql":
-        return postgresql.insert(Alert).on_conflict_do_nothing(index_elements=["occurrence_key"])
-    if dialect == "sqlite":
-        return sqlite.insert(Alert).on_conflict_do_nothing(index_elements=["occurrence_key"])
-    raise NotImplementedError(f"the store does not support the {dialect} database")
 
 
 def _text(value: str | None) -> str | None:

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, exists, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, bindparam, delete, exists, select, tuple_, update
 
 from syncd.engine.state import CursorMove, Quarantine, chunks, clear_issues, move_cursor, quarantine_all
+from syncd.store.absent import insert_absent
 from syncd.store.models import Activity, ActivityEngagement, Identity, table_of
 
 _CHUNK = 500
@@ -206,7 +206,7 @@ class ActivityStore:
     ) -> None:
         """Remember which activities have their engagement (and the rejections) in one transaction."""
         with self._engine.begin() as conn:
-            _insert_absent(
+            insert_absent(
                 conn,
                 _LINKS,
                 [
@@ -268,7 +268,7 @@ class ActivityStore:
             if key not in stored
         ]
         # Another replica may have stored the same activity since the read above: the key decides.
-        _insert_absent(conn, _ACTIVITIES, rows, ["source_system", "source_event_id"])
+        insert_absent(conn, _ACTIVITIES, rows, ["source_system", "source_event_id"])
         return len(rows), len(moves)
 
 
@@ -288,21 +288,3 @@ def _stored(row: Mapping[str, Any]) -> StoredActivity:
         subject=row["subject"],
         detail=dict(row["detail"] or {}),
     )
-
-
-def _insert_absent(
-    conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], keys: list[str]
-) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING on the key columns, on SQLite and PostgreSQL."""
-    if not rows:
-        return
-    dialect = conn.dialect.name
-    statement: postgresql.Insert | sqlite.Insert
-    if dialect == "postgresql":
-        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=keys)
-    else:
-        raise NotImplementedError(f"the store does not support the {dialect} database")
-    for chunk in chunks(list(rows), _CHUNK):
-        conn.execute(statement, list(chunk))

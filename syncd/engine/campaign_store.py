@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_, update
 
 from syncd.core.campaigns import CampaignRow, CostLine, MemberRow, name_key
 from syncd.engine.state import chunks
+from syncd.store.absent import insert_absent
 from syncd.store.models import Campaign, CampaignMember, Cost, Touch, table_of
 
 SALESFORCE, UTM = "salesforce", "utm"
@@ -148,7 +148,7 @@ def campaign_ids(
         if e not in found
     ]
     if missing:
-        _insert_absent(connection, _CAMPAIGNS, missing, ["system", "external_id"])
+        insert_absent(connection, _CAMPAIGNS, missing, ["system", "external_id"])
         for names in chunks([str(m["external_id"]) for m in missing], _CHUNK):
             for row_id, external_id in connection.execute(
                 select(c.id, c.external_id).where(c.system == system, c.external_id.in_(names))
@@ -433,7 +433,7 @@ def _response_touches(
             }
         )
         stored[row.external_id] = (0, person)
-    _insert_absent(connection, _TOUCHES, new_rows, ["source_system", "source_event_id"])
+    insert_absent(connection, _TOUCHES, new_rows, ["source_system", "source_event_id"])
     written.add("touches.created", len(new_rows))
 
 
@@ -509,27 +509,9 @@ def link_touches(
 def _utm_campaign(connection: Connection, value: str, channel: str | None, now: datetime) -> int:
     key = name_key(value)[:64]
     rows = [{"system": UTM, "external_id": key, "name": value[:255], "channel": channel, "updated_at": now}]
-    _insert_absent(connection, _CAMPAIGNS, rows, ["system", "external_id"])
+    insert_absent(connection, _CAMPAIGNS, rows, ["system", "external_id"])
     c = _CAMPAIGNS.c
     return int(connection.execute(select(c.id).where(c.system == UTM, c.external_id == key)).scalar_one())
-
-
-def _insert_absent(
-    connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]], keys: list[str]
-) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING on the key columns, on SQLite and PostgreSQL."""
-    if not rows:
-        return
-    dialect = connection.dialect.name
-    statement: postgresql.Insert | sqlite.Insert
-    if dialect == "postgresql":
-        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=keys)
-    else:
-        raise NotImplementedError(f"the store does not support the {dialect} database")
-    for chunk in chunks(list(rows), _CHUNK):
-        connection.execute(statement, list(chunk))
 
 
 __all__ = [

@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from syncd.core.lifecycle import (
     LifecycleSettings,
@@ -30,8 +29,10 @@ from syncd.core.lifecycle import (
     successions,
 )
 from syncd.engine.state import chunks
+from syncd.store.absent import insert_absent
 from syncd.store.models import Identity, LifecycleEvent, table_of
 
+_EVENT_KEY = ("person_id", "stage", "source_system", "entered_at")
 _EVENTS = table_of(LifecycleEvent)
 _IDENTITIES = table_of(Identity)
 
@@ -179,25 +180,9 @@ def _write(
             earlier.append((known[0], at))
     for row_id, at in earlier:
         connection.execute(update(_EVENTS).where(c.id == row_id).values(entered_at=at, recorded_at=now))
-    _insert_absent(connection, new_rows)
+    # Another replica may have written the same entry: insert if absent.
+    insert_absent(connection, _EVENTS, new_rows, _EVENT_KEY)
     return len(new_rows), len(earlier)
-
-
-def _insert_absent(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING on (person, stage, source, instant): another replica may have won."""
-    if not rows:
-        return
-    dialect = connection.dialect.name
-    keys = ["person_id", "stage", "source_system", "entered_at"]
-    statement: postgresql.Insert | sqlite.Insert
-    if dialect == "postgresql":
-        statement = postgresql.insert(_EVENTS).on_conflict_do_nothing(index_elements=keys)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(_EVENTS).on_conflict_do_nothing(index_elements=keys)
-    else:
-        raise NotImplementedError(f"the store does not support the {dialect} database")
-    for chunk in chunks(list(rows), _CHUNK):
-        connection.execute(statement, list(chunk))
 
 
 __all__ = ["LifecycleWrite", "StageEntry", "linked_people", "record_lifecycle"]

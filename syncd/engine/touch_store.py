@@ -14,13 +14,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, exists, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from syncd.connector import Cursor as ConnectorCursor
 from syncd.engine.state import CursorMove, Quarantine, chunks, clear_issues, move_cursor, quarantine
 from syncd.errors import IssueCategory
-from syncd.store.models import Base, Campaign, Cursor, Identity, Issue, Touch, TouchTask
+from syncd.store.absent import insert_absent
+from syncd.store.models import Campaign, Cursor, Identity, Issue, Touch, TouchTask
 
 
 @dataclass(frozen=True)
@@ -266,7 +266,7 @@ class TouchStore:
     ) -> None:
         """Remember which touches have a Task (and the rejections) in one transaction."""
         with Session(self._engine) as session, session.begin():
-            _insert_absent(
+            insert_absent(
                 session,
                 TouchTask,
                 [
@@ -288,7 +288,7 @@ class TouchStore:
         self, session: Session, campaigns: Sequence[NewCampaign], now: datetime
     ) -> dict[tuple[str, str], int]:
         unique = {(c.system, c.external_id): c for c in campaigns}
-        _insert_absent(
+        insert_absent(
             session,
             Campaign,
             [
@@ -348,7 +348,7 @@ class TouchStore:
             if key not in existing
         ]
         # Another replica may have stored the same event since the read above: the key decides.
-        _insert_absent(session, Touch, rows, ["source_system", "source_event_id"])
+        insert_absent(session, Touch, rows, ["source_system", "source_event_id"])
         return len(rows)
 
 
@@ -364,21 +364,3 @@ def _stored(touch: Touch, campaign_name: str | None) -> StoredTouch:
         detail=dict(touch.detail or {}),
         campaign_name=campaign_name,
     )
-
-
-def _insert_absent(
-    session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]], keys: list[str]
-) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING on the key columns, on SQLite and PostgreSQL."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    statement: postgresql.Insert | sqlite.Insert
-    if dialect == "postgresql":
-        statement = postgresql.insert(model).on_conflict_do_nothing(index_elements=keys)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(model).on_conflict_do_nothing(index_elements=keys)
-    else:
-        raise NotImplementedError(f"the store does not support the {dialect} database")
-    for chunk in chunks(list(rows), 500):
-        session.execute(statement, list(chunk))
